@@ -1,0 +1,10 @@
+/* tunebench — the table of CLI commands. One line per command; keep it alphabetical. */
+#include "tui/cli/cli.h"
+
+#include "tui/cli/commands.h"
+
+const tb_cli_command tb_cli_commands[] = {
+    {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
+    {"help", "list the commands", tb_cli_help},
+    {0},
+};

@@ -1,0 +1,7 @@
+/* tunebench — entry points of the CLI commands (one per screen and tool). */
+#ifndef TB_CLI_COMMANDS_H
+#define TB_CLI_COMMANDS_H
+
+int tb_cmd_decide(int argc, char **argv);
+
+#endif

@@ -1,0 +1,7 @@
+/* tunebench — which screens exist. A tab appears only when its screen is listed here. */
+#include "tui/screens/screens.h"
+
+const tb_screen_class *const tb_screen_classes[] = {
+    &tb_decide_screen_class,
+    NULL,
+};

@@ -1,0 +1,9 @@
+/* tunebench — the screen classes, in tab order (F1 Decide .. F6 Eval). */
+#ifndef TB_TUI_SCREENS_H
+#define TB_TUI_SCREENS_H
+
+#include "tui/screen.h"
+
+extern const tb_screen_class tb_decide_screen_class;
+
+#endif

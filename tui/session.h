@@ -1,0 +1,16 @@
+/* tunebench — what the screens share: the model, dataset and run folder in use.
+ * The workbench starts on the bundled demo when it is present (README "The demo"). */
+#ifndef TB_TUI_SESSION_H
+#define TB_TUI_SESSION_H
+
+typedef struct tb_session {
+    char model_dir[4096];   /* Hugging Face model directory, "" when none */
+    char data_path[4096];   /* training dataset */
+    char eval_path[4096];   /* held-out dataset, "" when none */
+    char runs_dir[4096];    /* where runs/ and runs/tunebench.db live */
+} tb_session;
+
+/* Fill with the bundled demo paths that exist (source tree or next to the binary). */
+void tb_session_defaults(tb_session *s);
+
+#endif
