@@ -6,5 +6,6 @@
 const tb_cli_command tb_cli_commands[] = {
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
     {"help", "list the commands", tb_cli_help},
+    {"validate", "check a dataset: duplicates, empty outputs, PII, leakage, lengths (exit 1 on errors)", tb_cmd_validate},
     {0},
 };
