@@ -162,7 +162,9 @@ tb_status tb_template_render(tb_template_kind kind, const tb_row *row, bool trai
     if (kind == TB_TEMPLATE_AUTO)
         kind = tb_template_default(row->shape);
     out->kind = kind;
-    out->add_bos = kind != TB_TEMPLATE_LLAMA3;
+    /* Chat templates are complete texts (HF apply_chat_template: ChatML adds no BOS, llama3
+     * writes <|begin_of_text|> itself); plain prompts get the tokenizer's BOS. */
+    out->add_bos = kind == TB_TEMPLATE_ALPACA || kind == TB_TEMPLATE_PLAIN;
     bool chat = row->shape == TB_SHAPE_CHAT || row->shape == TB_SHAPE_SHAREGPT;
     const tb_text *resp = tb_row_find(row, TB_TEXT_RESPONSE);
     if (!resp)

@@ -10,6 +10,7 @@
  *   llama3  "<|begin_of_text|>" then "<|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|>"
  *           per turn (content trimmed, as Meta's template does); trained: assistant content + <|eot_id|>
  *   plain   {prompt} + {completion} + EOS (prompt/completion rows)
+ * add_bos: alpaca and plain texts want the tokenizer's BOS in front; chat texts do not.
  * Every assistant turn of a conversation is trained, not only the last. */
 #ifndef TB_DATASETS_TEMPLATE_H
 #define TB_DATASETS_TEMPLATE_H

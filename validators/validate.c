@@ -67,6 +67,8 @@ bool tb_row_key(const tb_row *row, uint64_t *key)
          * are deliberate augmentation, a repeated conversation is not). */
         if (!chat && t->kind != TB_TEXT_PROMPT && t->kind != TB_TEXT_INPUT)
             continue;
+        if (t->kind == TB_TEXT_INPUT && (tb_is_blank(t->text, t->len) || tb_is_placeholder_input(t->text, t->len)))
+            continue; /* "<noinput>", "" and no input field at all are the same prompt */
         unsigned char sep[2] = {0x1F, (unsigned char)('0' + t->kind)};
         XXH3_64bits_update(&st, sep, sizeof sep);
         hash_normalized(&st, t->text, t->len);

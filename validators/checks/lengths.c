@@ -5,15 +5,16 @@
 #include "validators/check.h"
 
 /* Tutorial rule: beyond mean ± 2σ. Lengths are heavily skewed (a few long answers are
- * normal), so a row must also lie beyond Tukey's outer fence, 3 IQR past the quartiles:
+ * normal), so a row must also lie beyond Tukey's outer fence, 3 IQR past the quartiles, and
+ * (for templated data, where the spread is tiny) at least twice or at most half the median:
  * together they flag the extreme rows and leave the long tail of ordinary data alone. */
 static bool outlier(double v, const tb_length_stats *st, bool *high)
 {
     double iqr = st->p75 - st->p25;
     *high = v > st->mean;
     if (*high)
-        return v > st->mean + 2 * st->stddev && v > st->p75 + 3 * iqr;
-    return v < st->mean - 2 * st->stddev && v < st->p25 - 3 * iqr;
+        return v > st->mean + 2 * st->stddev && v > st->p75 + 3 * iqr && v >= 2 * st->median;
+    return v < st->mean - 2 * st->stddev && v < st->p25 - 3 * iqr && v <= st->median / 2;
 }
 
 static const char *field_label(const tb_vctx *ctx, tb_stat_field f, bool *chat)
@@ -56,7 +57,7 @@ static void length_outlier_finish(void *state, tb_vctx *ctx)
 const tb_check_class tb_check_length_outlier = {
     .name = "length_outlier",
     .severity = TB_SEV_WARNING,
-    .about = "an instruction or output far longer or shorter than the rest (beyond 2 sigma and 3 IQR)",
+    .about = "an instruction or output far longer or shorter than the rest (2 sigma, 3 IQR, 2x the median)",
     .hint = "look at it: merged examples, truncated answers and pasted documents show up here",
     .finish = length_outlier_finish,
 };
