@@ -122,17 +122,15 @@ static tb_status feed(tb_reader *r, bool *eof, tb_error *err)
 {
     *eof = false;
     while (queue_of(r)->n == 0 && !r->csv_failed) {
-        char *line;
-        size_t len;
-        long lineno;
-        int64_t offset;
-        bool crlf, too_long;
-        tb_status s = tb_source_read_line(&r->src, &line, &len, &lineno, &offset, &crlf, &too_long, err);
+        tb_line ln;
+        tb_status s = tb_source_read_line(&r->src, &ln, err);
         if (s != TB_OK)
             return s;
-        if (too_long) {
-            r->record_line = lineno;
-            r->record_offset = offset;
+        char *line = ln.text;
+        size_t len = ln.len;
+        if (ln.too_long) {
+            r->record_line = ln.lineno;
+            r->record_offset = ln.offset;
             r->csv_failed = true;
             r->csv_too_long = len;
             return TB_OK;
@@ -150,10 +148,10 @@ static tb_status feed(tb_reader *r, bool *eof, tb_error *err)
             if (i == len)
                 continue; /* blank line between records */
             r->in_record = true;
-            r->record_line = lineno;
-            r->record_offset = offset;
+            r->record_line = ln.lineno;
+            r->record_offset = ln.offset;
         }
-        const char *term = crlf ? "\r\n" : "\n";
+        const char *term = ln.crlf ? "\r\n" : "\n";
         if (csv_parse(&r->csv, line, len, on_field, on_record, r) != len ||
             csv_parse(&r->csv, term, strlen(term), on_field, on_record, r) != strlen(term))
             r->csv_failed = true;

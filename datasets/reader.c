@@ -112,16 +112,14 @@ tb_status tb_reader_take_object(tb_reader *r, json_t *obj, tb_error *err)
 static tb_status jsonl_next(tb_reader *r, tb_error *err)
 {
     for (;;) {
-        char *line;
-        size_t len;
-        long lineno;
-        int64_t offset;
-        bool crlf, too_long;
-        tb_status s = tb_source_read_line(&r->src, &line, &len, &lineno, &offset, &crlf, &too_long, err);
+        tb_line ln;
+        tb_status s = tb_source_read_line(&r->src, &ln, err);
         if (s != TB_OK)
             return s;
-        if (too_long) {
-            tb_reader_begin_row(r, lineno, offset, len, true);
+        char *line = ln.text;
+        size_t len = ln.len;
+        if (ln.too_long) {
+            tb_reader_begin_row(r, ln.lineno, ln.offset, len, true);
             r->row.parse = TB_PARSE_JSON;
             snprintf(r->row.parse_message, sizeof r->row.parse_message,
                      "the line is %zu MiB, over the %zu MiB limit for one record; skipped", len >> 20,
@@ -137,8 +135,8 @@ static tb_status jsonl_next(tb_reader *r, tb_error *err)
             i++;
         if (i == len)
             continue; /* blank lines separate nothing in JSONL; skipping them loses no data */
-        tb_reader_begin_row(r, lineno, offset, len, true);
-        r->row.crlf = crlf;
+        tb_reader_begin_row(r, ln.lineno, ln.offset, len, true);
+        r->row.crlf = ln.crlf;
         r->row.bad_utf8 = tb_utf8_repair(line, len, &r->row.bad_utf8_at, false);
         json_error_t je;
         json_t *obj = json_loadb(line, len, JSON_FLAGS, &je);
@@ -270,14 +268,16 @@ static tb_status finish_open(tb_reader *r, const tb_reader_opts *opts, tb_error 
     return s;
 }
 
-tb_status tb_reader_open(tb_reader **out, const char *path, const tb_reader_opts *opts, tb_error *err)
+/* Both constructors: a file (data NULL) or a memory block. */
+static tb_status open_any(tb_reader **out, const char *name, const void *data, size_t len,
+                          const tb_reader_opts *opts, tb_error *err)
 {
     *out = NULL;
     tb_reader *r = calloc(1, sizeof *r);
     if (!r)
-        return tb_error_set(err, TB_ERR_NOMEM, path, 0, NULL, "out of memory");
-    snprintf(r->path, sizeof r->path, "%s", path);
-    tb_status s = tb_source_open_file(&r->src, path, err);
+        return tb_error_set(err, TB_ERR_NOMEM, name, 0, NULL, "out of memory");
+    snprintf(r->path, sizeof r->path, "%s", name);
+    tb_status s = data ? tb_source_open_mem(&r->src, data, len, r->path, err) : tb_source_open_file(&r->src, name, err);
     if (s == TB_OK)
         s = finish_open(r, opts, err);
     if (s != TB_OK) {
@@ -288,23 +288,16 @@ tb_status tb_reader_open(tb_reader **out, const char *path, const tb_reader_opts
     return TB_OK;
 }
 
+tb_status tb_reader_open(tb_reader **out, const char *path, const tb_reader_opts *opts, tb_error *err)
+{
+    return open_any(out, path, NULL, 0, opts, err);
+}
+
 tb_status tb_reader_open_mem(tb_reader **out, const void *data, size_t len, const char *name,
                              const tb_reader_opts *opts, tb_error *err)
 {
-    *out = NULL;
-    tb_reader *r = calloc(1, sizeof *r);
-    if (!r)
-        return tb_error_set(err, TB_ERR_NOMEM, name, 0, NULL, "out of memory");
-    snprintf(r->path, sizeof r->path, "%s", name ? name : "(memory)");
-    tb_status s = tb_source_open_mem(&r->src, data, len, r->path, err);
-    if (s == TB_OK)
-        s = finish_open(r, opts, err);
-    if (s != TB_OK) {
-        tb_reader_close(r);
-        return s;
-    }
-    *out = r;
-    return TB_OK;
+    /* An empty block still goes through the memory path (and is reported empty). */
+    return open_any(out, name ? name : "(memory)", data ? data : "", len, opts, err);
 }
 
 void tb_reader_close(tb_reader *r)

@@ -16,7 +16,8 @@ static tb_status skip_bom(tb_source *src, tb_error *err);
 static tb_status init_common(tb_source *src, const char *name, tb_error *err)
 {
     snprintf(src->name, sizeof src->name, "%s", name);
-    src->cap = CHUNK;
+    /* A small memory block needs no 1 MiB window (fuzzers open thousands a second). */
+    src->cap = src->fd < 0 && src->mem_len + 1 < CHUNK ? (src->mem_len + 1 < 4096 ? 4096 : src->mem_len + 1) : CHUNK;
     src->buf = malloc(src->cap);
     if (!src->buf)
         return tb_error_set(err, TB_ERR_NOMEM, name, 0, NULL, "out of memory for the read buffer");
@@ -112,7 +113,8 @@ tb_status tb_source_fill(tb_source *src, size_t want, size_t *avail, tb_error *e
             src->start = 0;
             src->end = n;
         }
-        if (src->cap - src->end < CHUNK / 2 || src->cap < want) {
+        /* Grow when, after sliding, less than a quarter of the window is free. */
+        if (src->cap - src->end < src->cap / 4 || src->cap < want) {
             size_t ncap = src->cap * 2;
             while (ncap < want)
                 ncap *= 2;
@@ -178,15 +180,9 @@ tb_status tb_source_seek(tb_source *src, int64_t offset, long line, tb_error *er
     return TB_OK;
 }
 
-tb_status tb_source_read_line(tb_source *src, char **line, size_t *len, long *lineno, int64_t *offset,
-                              bool *crlf, bool *too_long, tb_error *err)
+tb_status tb_source_read_line(tb_source *src, tb_line *line, tb_error *err)
 {
-    *line = NULL;
-    *len = 0;
-    *crlf = false;
-    *too_long = false;
-    *lineno = src->line;
-    *offset = tb_source_offset(src);
+    *line = (tb_line){.lineno = src->line, .offset = tb_source_offset(src)};
     size_t scanned = 0;
     for (;;) {
         char *p = tb_source_peek(src);
@@ -194,9 +190,9 @@ tb_status tb_source_read_line(tb_source *src, char **line, size_t *len, long *li
         char *nl = memchr(p + scanned, '\n', avail - scanned);
         if (nl) {
             size_t n = (size_t)(nl - p);
-            *crlf = n > 0 && p[n - 1] == '\r';
-            *line = p;
-            *len = *crlf ? n - 1 : n;
+            line->crlf = n > 0 && p[n - 1] == '\r';
+            line->text = p;
+            line->len = line->crlf ? n - 1 : n;
             src->start += n + 1;
             src->line++;
             return TB_OK;
@@ -205,8 +201,8 @@ tb_status tb_source_read_line(tb_source *src, char **line, size_t *len, long *li
         if (src->eof) {
             if (avail == 0)
                 return TB_OK;
-            *line = p;
-            *len = avail;
+            line->text = p;
+            line->len = avail;
             src->start = src->end;
             return TB_OK;
         }
@@ -232,8 +228,8 @@ tb_status tb_source_read_line(tb_source *src, char **line, size_t *len, long *li
                 total += got;
                 src->start = src->end;
             }
-            *too_long = true;
-            *len = total;
+            line->too_long = true;
+            line->len = total;
             return TB_OK;
         }
         size_t want = avail + (avail < CHUNK ? CHUNK : avail);

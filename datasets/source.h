@@ -50,12 +50,17 @@ static inline int64_t tb_source_offset(const tb_source *src) { return src->buf_o
 /* Consume n bytes (n <= avail), counting their newlines. */
 void tb_source_consume(tb_source *src, size_t n);
 
-/* The next line without its terminator ("\n" or "\r\n"): *line points into the window and
- * stays valid until the next call. *crlf tells which terminator it had. At end of input
- * returns TB_OK with *line = NULL. A line longer than TB_SOURCE_MAX_RECORD is consumed and
- * reported with *too_long = true and *line = NULL (len = its length). */
-tb_status tb_source_read_line(tb_source *src, char **line, size_t *len, long *lineno, int64_t *offset,
-                              bool *crlf, bool *too_long, tb_error *err);
+/* One line of the input, without its terminator ("\n" or "\r\n"). */
+typedef struct tb_line {
+    char *text;        /* into the window: valid until the next read; NULL at the end of input */
+    size_t len;
+    long lineno;       /* 1-based */
+    int64_t offset;    /* of its first byte */
+    bool crlf;         /* it ended with \r\n */
+    bool too_long;     /* over TB_SOURCE_MAX_RECORD: consumed, text NULL, len its length */
+} tb_line;
+
+tb_status tb_source_read_line(tb_source *src, tb_line *line, tb_error *err);
 
 /* First bytes of the input (after a BOM), for format sniffing; does not consume. */
 tb_status tb_source_head(tb_source *src, size_t want, const char **head, size_t *len, tb_error *err);

@@ -99,22 +99,22 @@ static const char *const url_patterns[] = {
     /* U_ACCESS: asks to go and get the content behind the link ("summarize https://...",
      * "the article at www...."); tasks about the URL string itself (extract the domain,
      * shorten it) do not match */
-    "(?:\\b(?:summari[sz]e|read|visit|open|watch|listen to|view|look at|check out|browse|go to|review|"
+    ("(?:\\b(?:summari[sz]e|read|visit|open|watch|listen to|view|look at|check out|browse|go to|review|"
     "analy[sz]e|describe|according to|based on)\\b[^.\\n]{0,40}?"
     "|\\b(?:article|page|web ?page|website|site|video|post|blog|paper|report|thread|tweet|repo(?:sitory)?|link)"
-    "\\s*(?:at|on|here|below)?\\s*:?\\s*)(?:https?://|www\\.)",
+    "\\s*(?:at|on|here|below)?\\s*:?\\s*)(?:https?://|www\\.)"),
     /* U_ATTACHED: an attachment, whatever the wording around it */
-    "\\b(?:attached|enclosed|uploaded)\\s+(?:\\w+\\s+)?(?:image|picture|photo|photograph|file|document|pdf|"
-    "screenshot|video|audio|spreadsheet|chart|graph|diagram|recording|attachment)s?\\b",
+    ("\\b(?:attached|enclosed|uploaded)\\s+(?:\\w+\\s+)?(?:image|picture|photo|photograph|file|document|pdf|"
+    "screenshot|video|audio|spreadsheet|chart|graph|diagram|recording|attachment)s?\\b"),
     /* U_MEDIA: "this / the following photo": a picture no text model can see */
-    "\\b(?:this|these|the following|the given|the above|the below|the provided|the attached|my)\\s+"
-    "(?:image|picture|photo|photograph|screenshot|video|video clip|audio clip|audio|recording|gif)s?\\b",
+    ("\\b(?:this|these|the following|the given|the above|the below|the provided|the attached|my)\\s+"
+    "(?:image|picture|photo|photograph|screenshot|video|video clip|audio clip|audio|recording|gif)s?\\b"),
     /* U_DOC: "this document / the following file" with nothing given in the input */
-    "\\b(?:this|the following|the given|the provided|the above|the attached)\\s+"
-    "(?:file|document|pdf|spreadsheet|excel file|web ?page|website|link|url)s?\\b",
+    ("\\b(?:this|the following|the given|the provided|the above|the attached)\\s+"
+    "(?:file|document|pdf|spreadsheet|excel file|web ?page|website|link|url)s?\\b"),
     /* U_FILENAME: an input that is just a media or document file name */
-    "^\\s*[\\w./\\\\-]+\\.(?:jpe?g|png|gif|bmp|webp|tiff?|svg|mp[34]|wav|mov|avi|pdf|docx?|xlsx?|pptx?|csv|zip)"
-    "\\s*$",
+    ("^\\s*[\\w./\\\\-]+\\.(?:jpe?g|png|gif|bmp|webp|tiff?|svg|mp[34]|wav|mov|avi|pdf|docx?|xlsx?|pptx?|csv|zip)"
+    "\\s*$"),
 };
 static const uint32_t url_flags[] = {PCRE2_CASELESS, PCRE2_CASELESS, PCRE2_CASELESS,
                                      PCRE2_CASELESS, PCRE2_CASELESS, PCRE2_CASELESS};
@@ -183,8 +183,8 @@ static const char *const ph_patterns[] = {
     /* P_MUSTACHE: {{name}} a generator forgot to fill */
     "\\{\\{\\s*[A-Za-z_][A-Za-z0-9_.]*\\s*\\}\\}",
     /* P_TEMPLATE_CODE: signs that the text is template code, where {{name}} is legitimate */
-    "\\{%|\\{\\{[#/>^]|<[a-zA-Z][a-zA-Z0-9-]*[\\s>/]|\\b(?:jinja|handlebars|mustache|liquid|angular|vue|django|"
-    "flask|twig|template)\\b|```",
+    ("\\{%|\\{\\{[#/>^]|<[a-zA-Z][a-zA-Z0-9-]*[\\s>/]|\\b(?:jinja|handlebars|mustache|liquid|angular|vue|django|"
+    "flask|twig|template)\\b|```"),
 };
 static const uint32_t ph_flags[] = {PCRE2_CASELESS, 0, PCRE2_CASELESS};
 

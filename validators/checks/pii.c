@@ -19,12 +19,12 @@ enum { R_EMAIL, R_PHONE, R_KEY, R_IBAN, R_CARD, R_COUNT };
 static const char *const patterns[R_COUNT] = {
     "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}\\b",
     /* not inside a longer run of digit groups (card numbers, IBANs, big numbers) */
-    "(?<![\\w+\\-./])(?<!\\d[ .-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{2,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]\\d{3,5}"
-    "(?![\\w\\-/]|[ .-]?\\d)",
-    "\\b(?:sk-(?:proj-|live-|test-|ant-)?[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}"
+    ("(?<![\\w+\\-./])(?<!\\d[ .-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{2,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]\\d{3,5}"
+    "(?![\\w\\-/]|[ .-]?\\d)"),
+    ("\\b(?:sk-(?:proj-|live-|test-|ant-)?[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}"
     "|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|hf_[A-Za-z0-9]{30,}"
     "|glpat-[A-Za-z0-9_-]{20})\\b|-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"
-    "|\\bBearer\\s+[A-Za-z0-9._~+/-]{20,}=*",
+    "|\\bBearer\\s+[A-Za-z0-9._~+/-]{20,}=*"),
     "\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\\b",
     "(?<![\\d-])(?:\\d[ -]?){12,18}\\d(?![\\d-])",
 };
