@@ -25,10 +25,11 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$FILE" >/dev/null # warm the page cache for both tools
 
 # one RUN: prints "seconds max_rss_kb"
+TIMES=$(mktemp /tmp/tbbench.XXXXXX)
+trap 'rm -f "$TIMES"' EXIT
 measure() {
-    local out
-    out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-    echo "$out"
+    /usr/bin/time -f "%e %M" -o "$TIMES" "$@" >/dev/null 2>/dev/null
+    tail -n 1 "$TIMES"
 }
 
 tb_t=() tb_m=() jq_t=() jq_m=()
@@ -52,6 +53,6 @@ awk -v b="$bytes" -v tm="$tmed" -v tl="$tmin" -v th="$tmax" -v jm="$jmed" -v jl=
     printf "tunebench validate: %.2f s [%.2f-%.2f]  %.1f MB/s  peak RSS %.0f MB\n", tm, tl, th, b/1e6/tm, tr/1024
     printf "jq -c .:            %.2f s [%.2f-%.2f]  %.1f MB/s  peak RSS %.0f MB\n", jm, jl, jh, b/1e6/jm, jr/1024
     ratio = jm / tm
-    printf "speed ratio (tunebench / jq): %.2f  target >= 0.50: %s\n", ratio, ratio >= 0.5 ? "met" : "MISSED"
-    printf "peak RSS target < 300 MB: %s\n", tr/1024 < 300 ? "met" : "MISSED"
+    printf "speed ratio (tunebench / jq): %.2f  target >= 0.50: %s\n", ratio, (ratio >= 0.5 ? "met" : "MISSED")
+    printf "peak RSS target < 300 MB: %s\n", (tr/1024 < 300 ? "met" : "MISSED")
 }'

@@ -197,7 +197,7 @@ static const char *filter_name(int sev) { return sev < 0 ? "all" : tb_severity_n
 
 static void draw_findings_mode(data_screen *d, WINDOW *win, int y, int h, int w)
 {
-    int lw = w >= 110 ? 42 : 36;
+    int lw = w >= 110 ? 42 : 36; /* "format_inconsistent" and three number columns fit in 42 */
     tb_draw_box(win, y, 0, h, lw, d->focus == DF_CHECKS ? TB_ROLE_ACCENT : TB_ROLE_BORDER, "Checks");
     d->checks_at = (data_rect){y + 1, 1, h - 2, lw - 2};
     tb_table_draw(&d->checks, win, y + 1, 1, h - 2, lw - 2, d->focus == DF_CHECKS);
@@ -289,24 +289,28 @@ void tb_data_draw(data_screen *d, WINDOW *win, int h, int w)
         tb_draw_text(win, 2, 6, w - 7, TB_ROLE_DIM,
                      d->path.hint[0] ? d->path.hint : "Enter load   Tab complete   Esc back   Ctrl-U clear");
     }
-    int y = 3, ph = h - y - 1;
+    int y = 3, ph = h - y - 2; /* two rows below the panes: the selection's message and hint */
     if (d->have && ph >= 6) {
         if (d->detail_open)
             draw_detail(d, win, 2, h - 2, w);
         else if (d->mode == DV_LENGTHS)
-            draw_lengths_mode(d, win, y, ph, w);
+            draw_lengths_mode(d, win, y, ph + 1, w);
         else
             draw_findings_mode(d, win, y, ph, w);
     }
     if (d->have && !d->detail_open && d->mode == DV_FINDINGS) {
         int fi = tb_table_selected(&d->findings);
-        if (fi >= 0 && d->focus == DF_FINDINGS)
-            tb_draw_textf(win, h - 1, 1, w - 2, TB_ROLE_DIM, "What to do: %s", tb_check_hint(d->rep.findings[fi].check));
-        else if (d->focus == DF_CHECKS) {
+        if (fi >= 0 && d->focus == DF_FINDINGS) {
+            const tb_finding *f = &d->rep.findings[fi];
+            tb_draw_text(win, h - 2, 1, w - 2, sev_role(f->severity), f->message);
+            tb_draw_textf(win, h - 1, 1, w - 2, TB_ROLE_DIM, "What to do: %s", tb_check_hint(f->check));
+        } else if (d->focus == DF_CHECKS) {
             int r = tb_table_selected(&d->checks);
             int c = r >= 0 ? d->check_rows[r] : -1;
-            tb_draw_text(win, h - 1, 1, w - 2, TB_ROLE_DIM,
+            tb_draw_text(win, h - 2, 1, w - 2, TB_ROLE_NORMAL,
                          c >= 0 ? tb_check_about(c) : "Every check; pick one to see only its findings.");
+            if (c >= 0)
+                tb_draw_textf(win, h - 1, 1, w - 2, TB_ROLE_DIM, "What to do: %s", tb_check_hint(c));
         }
     }
     if (d->fix_open)
