@@ -5,6 +5,8 @@
 
 const tb_cli_command tb_cli_commands[] = {
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
+    {"detokenize", "token ids back to text", tb_cmd_detokenize},
     {"help", "list the commands", tb_cli_help},
+    {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
     {0},
 };
