@@ -59,6 +59,7 @@ const cases = [
     ['invalid_surrogate', cat('x', X('ed a0 80'), 'y', X('c0 af'), 'z', X('f4 90 80 80'))],
     ['specials', B('<s>Hi</s> <|endoftext|><|im_start|>user\nhello<|im_end|>\n<|begin_of_text|>x<|eot_id|><|end_of_text|>')],
     ['special_like', B('<|im_start |> <s > <<s>> <|endoftext|<|endoftext|>|>')],
+    ['added_options', B('<mask> My name <mask> A<mask> <mask>ony <mask>, Hi <mask> there\t<mask>\t<mask>\u2000 I read a book Yesterday  [SEP] x ony anthony ony')],
     ['markdown', B('## Title\n- [link](https://example.com/a_b?c=d&e=f#g)\n**bold** `code` ~~x~~\n> quote')],
     ['json', B('{"key": [1, 2.5, null, true], "k2": "v\\u00e9", "nested": {"a": []}}')],
     ['punctuation', B('!!!??? ... --- ===> <== ~~~ @#$%^&*() ¿¡ «»— “quotes” ‘single’')],

@@ -8,5 +8,6 @@ const tb_cli_command tb_cli_commands[] = {
     {"detokenize", "token ids back to text", tb_cmd_detokenize},
     {"help", "list the commands", tb_cli_help},
     {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
+    {"tokenizer-train", "learn a byte-level BPE tokenizer.json from a text corpus", tb_cmd_tokenizer_train},
     {0},
 };
