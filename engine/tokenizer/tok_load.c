@@ -257,9 +257,6 @@ static void build_byte_tables(tb_tokenizer *tok)
 
 static tb_status load_model(tb_tokenizer *tok, json_t *model, tb_error *err)
 {
-    const char *type = json_string_value(json_object_get(model, "type"));
-    if (type && strcmp(type, "BPE") != 0)
-        return FAIL(TB_ERR_UNSUPPORTED, "model.type", "'%s' is not supported (only BPE models)", type);
     json_t *dropout = json_object_get(model, "dropout");
     if (dropout && !json_is_null(dropout) && json_number_value(dropout) != 0.0)
         return FAIL(TB_ERR_UNSUPPORTED, "model.dropout", "BPE dropout is a training-time option; not supported");
@@ -314,6 +311,9 @@ static tb_status load_root(tb_tokenizer *tok, json_t *root, tb_error *err)
     json_t *model = json_object_get(root, "model");
     if (!json_is_object(model))
         return FAIL(TB_ERR_FORMAT, "model", "missing or not an object");
+    const char *type = json_string_value(json_object_get(model, "type"));
+    if (type && strcmp(type, "BPE") != 0)
+        return FAIL(TB_ERR_UNSUPPORTED, "model.type", "'%s' is not supported (only BPE models)", type);
     json_t *vocab = json_object_get(model, "vocab");
     json_t *merges = json_object_get(model, "merges");
     json_t *added = json_object_get(root, "added_tokens");

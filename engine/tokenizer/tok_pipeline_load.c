@@ -92,7 +92,7 @@ static void *push_step(void **arr, size_t *n, size_t elem)
 
 static tb_status load_normalizer(tb_tokenizer *tok, json_t *n, tb_error *err)
 {
-    if (json_is_null(n))
+    if (!n || json_is_null(n))
         return TB_OK;
     const char *type = str_field(n, "type");
     if (!type)
@@ -187,7 +187,7 @@ static tb_status parse_replacement(tb_tokenizer *tok, json_t *n, const char *fie
 
 static tb_status load_pre(tb_tokenizer *tok, json_t *n, tb_error *err)
 {
-    if (json_is_null(n))
+    if (!n || json_is_null(n))
         return TB_OK;
     const char *type = str_field(n, "type");
     if (!type)
@@ -333,7 +333,7 @@ static tb_status load_cls_sep(tb_tokenizer *tok, json_t *n, int32_t **pre, size_
  * the output of an earlier one (HF's Sequence runs them in order). */
 static tb_status load_post(tb_tokenizer *tok, json_t *n, tb_error *err)
 {
-    if (json_is_null(n))
+    if (!n || json_is_null(n))
         return TB_OK;
     const char *type = str_field(n, "type");
     if (!type)
@@ -371,10 +371,15 @@ static tb_status load_post(tb_tokenizer *tok, json_t *n, tb_error *err)
             free(ns);
             st = FAIL(TB_ERR_NOMEM, "post_processor", "out of memory");
         } else {
-            memcpy(np, pre, npre * sizeof *np);
-            memcpy(np + npre, tok->post_prefix, tok->n_post_prefix * sizeof *np);
-            memcpy(ns, tok->post_suffix, tok->n_post_suffix * sizeof *ns);
-            memcpy(ns + tok->n_post_suffix, suf, nsuf * sizeof *ns);
+            /* memcpy with a NULL source is undefined even for 0 bytes. */
+            if (npre)
+                memcpy(np, pre, npre * sizeof *np);
+            if (tok->n_post_prefix)
+                memcpy(np + npre, tok->post_prefix, tok->n_post_prefix * sizeof *np);
+            if (tok->n_post_suffix)
+                memcpy(ns, tok->post_suffix, tok->n_post_suffix * sizeof *ns);
+            if (nsuf)
+                memcpy(ns + tok->n_post_suffix, suf, nsuf * sizeof *ns);
             free(tok->post_prefix);
             free(tok->post_suffix);
             tok->post_prefix = np;
@@ -392,7 +397,7 @@ static tb_status load_post(tb_tokenizer *tok, json_t *n, tb_error *err)
 
 static tb_status load_decoder(tb_tokenizer *tok, json_t *n, tb_error *err)
 {
-    if (json_is_null(n))
+    if (!n || json_is_null(n))
         return TB_OK;
     const char *type = str_field(n, "type");
     if (!type)
