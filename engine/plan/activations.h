@@ -13,12 +13,11 @@
 
 #include "engine/model/config.h"
 
-/* One saved tensor: elements = B*T*(d*D + q*Q + kv*KV + f*F + v*V + one + lora*R*targets)
- *                             + B*H*T*T*att. */
+/* One saved tensor: elements = B*T*(d*D + q*Q + kv*KV + f*F + v*V + h*H + one + lora*R*targets). */
 typedef struct tb_act_tensor {
     const char *name;
     const char *shape;          /* for people: "(B, T, D)" */
-    int d, q, kv, f, v, one, lora, att;
+    int d, q, kv, f, v, h, one, lora;
     bool ckpt_kept;             /* kept for every layer under gradient checkpointing */
 } tb_act_tensor;
 

@@ -145,7 +145,8 @@ int tb_plan_memory_assumptions(const tb_mem_options *opt, const char **out, int 
         "quantization: 8-bit absmax plus an fp32 scale per 256 blocks = 4.127 bits/weight; embeddings, norms and "
         "lm_head stay in the stored dtype");
     ADD("not counted: process and library overhead (code, OpenBLAS and Vulkan buffers, tokenizer, dataset) and "
-        "the small per-matmul conversion tiles");
+        "the CPU backend's per-thread working tiles (about 2 MB per thread: a widened weight panel, or 2x64xT "
+        "floats in attention backward)");
 #undef ADD
     return n;
 }

@@ -385,12 +385,12 @@ static void test_budget_boundary(void **state)
 /* A tiny model by hand: D 8, F 16, L 2, H 2, Hkv 1, Dh 4 (Q 8, KV 4), V 32, untied;
  * B 1, T 4, r 2 on q,v (2 targets).
  * Per layer, per token: 4 (B,T,D) = 32, 2 rstd = 2, q + attn out = 16, k + v = 8,
- * 3 (B,T,F) = 48, A·x 2 targets x r 2 = 4 -> 110; x 4 tokens = 440; attention probs
- * B*H*T*T = 32 -> 472 elements = 1888 bytes.
- * Head, per token: 2 (B,T,D) = 16, rstd 1 + ids/targets/mask 3 = 4, logits V = 32 -> 52;
- * x 4 = 208 elements = 832 bytes. Gradients: 1888 + 2 * (B*T*D = 32) * 4 = 2144.
- * No checkpointing: 2 * 1888 + 832 + 2144 = 6752. Checkpointing: layers keep 2 * 32 * 4
- * = 256 bytes + one layer 1888 -> 2144 + 832 + 2144 = 5120.
+ * 3 (B,T,F) = 48, attention log-sum-exp H = 2, A·x 2 targets x r 2 = 4 -> 112;
+ * x 4 tokens = 448 elements = 1792 bytes.
+ * Head, per token: 2 (B,T,D) = 16, rstd 1 + ids/targets/loss 3 = 4, logits V = 32 -> 52;
+ * x 4 = 208 elements = 832 bytes. Gradients: 1792 + 2 * (B*T*D = 32) * 4 = 2048.
+ * No checkpointing: 2 * 1792 + 832 + 2048 = 6464. Checkpointing: layers keep 2 * 32 * 4
+ * = 256 bytes + one layer 1792 -> 2048 + 832 + 2048 = 4928.
  * Base params: 2 * 32 * 8 (untied) + 8 + 2 * (2 * 8 + 64 + 32 + 32 + 64 + 3 * 128) = 1704. */
 static void test_memory_by_hand(void **state)
 {
@@ -401,26 +401,26 @@ static void test_memory_by_hand(void **state)
     tb_mem_options o = {.batch = 1, .seq = 4, .base_dtype = TB_DTYPE_BF16, .rank = 2, .targets = targets("q,v")};
     tb_mem_estimate e;
     tb_plan_memory(&c, TB_TRAIN_LORA, &o, &e);
-    assert_int_equal(e.act.layer_bytes, 1888);
+    assert_int_equal(e.act.layer_bytes, 1792);
     assert_int_equal(e.act.head_bytes, 832);
-    assert_int_equal(e.act.grad_bytes, 2144);
-    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 6752);
+    assert_int_equal(e.act.grad_bytes, 2048);
+    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 6464);
     int64_t lora = 2 * 2 * ((8 + 8) + (8 + 4)); /* layers * r * (q in+out + v in+out) = 112 */
     assert_int_equal(e.trainable_params, lora);
     assert_int_equal(e.part[TB_PART_WEIGHTS], 1704 * 2);
     assert_int_equal(e.part[TB_PART_LORA], lora * 4);
     assert_int_equal(e.part[TB_PART_GRADS], lora * 4);
     assert_int_equal(e.part[TB_PART_OPTIMIZER], lora * 8);
-    assert_int_equal(e.total, 1704 * 2 + lora * 16 + 6752);
+    assert_int_equal(e.total, 1704 * 2 + lora * 16 + 6464);
     o.checkpointing = true;
     tb_plan_memory(&c, TB_TRAIN_LORA, &o, &e);
-    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 5120);
+    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 4928);
     /* Full FT: f32 weights + f32 grads + 2 f32 moments = 16 bytes per parameter; no A·x. */
     o.checkpointing = false;
     tb_plan_memory(&c, TB_TRAIN_FULL, &o, &e);
     assert_int_equal(e.part[TB_PART_WEIGHTS] + e.part[TB_PART_GRADS] + e.part[TB_PART_OPTIMIZER], 1704 * 16);
     assert_int_equal(e.part[TB_PART_LORA], 0);
-    assert_int_equal(e.act.layer_bytes, 1888 - 4 * 4 * 4);
+    assert_int_equal(e.act.layer_bytes, 1792 - 4 * 4 * 4);
 }
 
 static void test_nf4_bits(void **state)
