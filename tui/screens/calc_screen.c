@@ -374,6 +374,26 @@ static int draw_memory(const calc_screen *c, WINDOW *win, int y, int x, int iw)
     return y - y0;
 }
 
+/* The parts in numbers (GB), when the pane is wide and tall enough. */
+static void draw_parts_table(const calc_screen *c, WINDOW *win, int y, int x, int iw)
+{
+    static const char *const heads[TB_PART_COUNT] = {"weights", "LoRA", "grads", "optim", "activ"};
+    int col = (iw - 12) / (TB_PART_COUNT + 1);
+    if (col > 8)
+        col = 8;
+    tb_draw_text(win, y, x, 12, TB_ROLE_LABEL, "GB");
+    for (int p = 0; p <= TB_PART_COUNT; p++)
+        tb_draw_textf(win, y, x + 12 + p * col, col, TB_ROLE_LABEL, "%*s", col, p < TB_PART_COUNT ? heads[p] : "total");
+    for (int m = 0; m < TB_TRAIN_MODE_COUNT; m++) {
+        const tb_mem_estimate *e = &c->res.mem[m];
+        tb_draw_text(win, y + 1 + m, x, 12, TB_ROLE_NORMAL, tb_train_mode_label((tb_train_mode)m));
+        for (int p = 0; p <= TB_PART_COUNT; p++)
+            tb_draw_textf(win, y + 1 + m, x + 12 + p * col, col, p < TB_PART_COUNT ? TB_ROLE_NORMAL : TB_ROLE_VALUE,
+                          "%*.*f", col, (p < TB_PART_COUNT ? e->part[p] : e->total) < 10e9 ? 2 : 1,
+                          (double)(p < TB_PART_COUNT ? e->part[p] : e->total) / 1e9);
+    }
+}
+
 static void draw_result(calc_screen *c, WINDOW *win, int y0, int x0, int h, int w)
 {
     char title[128];
@@ -403,6 +423,9 @@ static void draw_result(calc_screen *c, WINDOW *win, int y0, int x0, int h, int 
         y++;
         y += draw_rank_table(c, win, y, x, iw, room - 1);
     }
+    int table_y = bottom - mem_rows - 6;
+    if (iw >= 48 && table_y > y)
+        draw_parts_table(c, win, table_y, x, iw);
     y = bottom - mem_rows;
     if (y > y0 + 4)
         draw_memory(c, win, y, x, iw);
