@@ -2,6 +2,7 @@
 #ifndef TB_CLI_COMMANDS_H
 #define TB_CLI_COMMANDS_H
 
+int tb_cmd_calc(int argc, char **argv);
 int tb_cmd_decide(int argc, char **argv);
 int tb_cmd_detokenize(int argc, char **argv);
 int tb_cmd_tokenize(int argc, char **argv);
