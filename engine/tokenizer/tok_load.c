@@ -112,6 +112,10 @@ static tb_status load_added(tb_tokenizer *tok, json_t *added, tb_error *err)
         a->len = s.n;
         if (!s.n)
             continue; /* HF ignores empty added tokens */
+        /* Content already in the model vocabulary: HF's add_tokens keeps the model's id. */
+        int32_t in_vocab = vocab_id(tok, s.p, s.n);
+        if (in_vocab >= 0)
+            a->id = in_vocab;
         if (!tok->str[a->id].p) {
             tok->str[a->id] = s;
         } else if (tok->str[a->id].n != s.n || memcmp(tok->str[a->id].p, s.p, s.n) != 0) {
