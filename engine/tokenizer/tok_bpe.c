@@ -197,15 +197,9 @@ static bool initial_symbols(const tb_tokenizer *tok, const char *s, size_t n, to
     return true;
 }
 
-bool tok_bpe_piece(const tb_tokenizer *tok, const char *s, size_t n, tok_ids *out)
+/* BPE of one word, cached when short. */
+static bool bpe_word(const tb_tokenizer *tok, const char *s, size_t n, tok_ids *out)
 {
-    if (!n)
-        return true;
-    if (tok->ignore_merges) {
-        int32_t id = tok_strmap_get(&tok->raw_map, tok->raw, s, n);
-        if (id >= 0)
-            return tok_ids_push(out, id);
-    }
     bool cacheable = n < CACHE_MAX_LEN;
     if (cacheable) {
         uint32_t k;
@@ -224,4 +218,30 @@ bool tok_bpe_piece(const tb_tokenizer *tok, const char *s, size_t n, tok_ids *ou
     if (cacheable)
         tok_cache_put(tok->cache, s, n, out->v + base, (uint32_t)m);
     return true;
+}
+
+bool tok_bpe_piece(const tb_tokenizer *tok, const char *s, size_t n, tok_ids *out)
+{
+    if (!n)
+        return true;
+    /* HF looks the whole piece up, before any cut (model.rs tokenize_with_cache). */
+    if (tok->ignore_merges) {
+        int32_t id = tok_strmap_get(&tok->raw_map, tok->raw, s, n);
+        if (id >= 0)
+            return tok_ids_push(out, id);
+    }
+    size_t sl = (size_t)tok->sp_split_len;
+    if (!sl || n < CACHE_MAX_LEN)
+        return bpe_word(tok, s, n, out);
+    /* Cut before each separator that follows another char (see sp_split). */
+    size_t start = 0;
+    for (const char *p = s + 1; (p = memmem(p, n - (size_t)(p - s), tok->sp_split, sl)); p += sl) {
+        size_t at = (size_t)(p - s);
+        if (at >= sl && memcmp(s + at - sl, tok->sp_split, sl) == 0)
+            continue; /* a run of separators stays together */
+        if (at > start && !bpe_word(tok, s + start, at - start, out))
+            return false;
+        start = at;
+    }
+    return bpe_word(tok, s + start, n - start, out);
 }

@@ -253,6 +253,10 @@ struct tb_tokenizer {
     tok_mergemap merges;
 
     bool byte_level;           /* a ByteLevel pre-tokenizer: pieces are raw bytes */
+    /* SentencePiece-style models: when no token has this char (▁) after a different char,
+     * no merge can join across "x▁", so a long piece is cut there and the parts cached. */
+    char sp_split[5];
+    int sp_split_len;
     bool byte_fallback, ignore_merges, fuse_unk;
     int32_t unk_id;            /* -1 none */
     /* Byte-level: the initial symbols of byte b: up to 4 ids (byte fallback can spell one

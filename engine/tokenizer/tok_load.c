@@ -286,6 +286,35 @@ static tb_status load_model(tb_tokenizer *tok, json_t *model, tb_error *err)
     return TB_OK;
 }
 
+/* See sp_split in tok_internal.h. */
+static void find_sp_split(tb_tokenizer *tok)
+{
+    const char *sep = "\xE2\x96\x81"; /* ▁ */
+    size_t sl = 3;
+    for (size_t i = 0; i < tok->n_pres; i++)
+        if (tok->pres[i].kind == TOK_PRE_METASPACE) {
+            sep = tok->pres[i].repl;
+            sl = (size_t)tok->pres[i].repl_len;
+        }
+    if (tok->byte_level)
+        return;
+    bool used = false;
+    for (int32_t id = 0; id < tok->n_ids; id++) {
+        const tok_str *t = &tok->raw[id];
+        if (!t->p || !(tok->flags[id] & TOK_ID_VOCAB))
+            continue;
+        for (const char *p = t->p; (p = memmem(p, t->n - (size_t)(p - t->p), sep, sl)); p += sl) {
+            used = true;
+            if (p > t->p && !(p - t->p >= (ptrdiff_t)sl && memcmp(p - sl, sep, sl) == 0))
+                return; /* a token joins "x▁": cutting there could change the result */
+        }
+    }
+    if (used) {
+        memcpy(tok->sp_split, sep, sl);
+        tok->sp_split_len = (int)sl;
+    }
+}
+
 /* bos/eos/pad from the file alone: the post-processor's tokens first, then well-known names. */
 static int32_t first_special(const tb_tokenizer *tok, const char *const *names)
 {
@@ -354,6 +383,7 @@ static tb_status load_root(tb_tokenizer *tok, json_t *root, tb_error *err)
             return FAIL(TB_ERR_FORMAT, "post_processor.special_tokens", "id %d is outside the vocabulary", id);
     }
     build_byte_tables(tok);
+    find_sp_split(tok);
     guess_specials(tok);
     tok->cache = malloc(sizeof *tok->cache);
     if (!tok->cache || !tok_cache_init(tok->cache)) {
