@@ -444,15 +444,15 @@ static void test_concurrent_encode(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_merge_vs_naive),
-        cmocka_unit_test(test_long_word_not_quadratic),
-        cmocka_unit_test(test_utf8_sanitize),
-        cmocka_unit_test(test_bytelevel_alphabet),
-        cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_unk_and_byte_fallback),
-        cmocka_unit_test(test_roundtrip_random),
-        cmocka_unit_test(test_load_dir),
-        cmocka_unit_test(test_concurrent_encode),
+        {"bpe_merge/heap vs naive, 20 tables x 50 words of n<=300", test_merge_vs_naive, NULL, NULL, NULL},
+        {"encode/one 1 MB word in < 10 s, decode inverts", test_long_word_not_quadratic, NULL, NULL, NULL},
+        {"utf8/U+FFFD per maximal subpart, 10 cases", test_utf8_sanitize, NULL, NULL, NULL},
+        {"bytelevel/256-byte alphabet is a bijection", test_bytelevel_alphabet, NULL, NULL, NULL},
+        {"load/18 bad files: status, file and field", test_load_errors, NULL, NULL, NULL},
+        {"bpe/unk fused + byte fallback, 8 bytes -> 5 ids", test_unk_and_byte_fallback, NULL, NULL, NULL},
+        {"roundtrip/200 UTF-8 texts + 100 byte strings", test_roundtrip_random, NULL, NULL, NULL},
+        {"load_dir/bos,eos,pad precedence + Llama add_eos", test_load_dir, NULL, NULL, NULL},
+        {"encode/2 threads x 200 kB on one cold cache", test_concurrent_encode, NULL, NULL, NULL},
     };
     return cmocka_run_group_tests_name("tokenizer", tests, NULL, NULL);
 }
