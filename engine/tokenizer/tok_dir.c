@@ -23,7 +23,9 @@ static tb_status read_json(const char *dir, const char *name, json_t **out, char
     if (!tb_path_exists(path))
         return TB_OK;
     json_error_t jerr;
-    json_t *j = json_load_file(path, 0, &jerr);
+    /* tokenizer_config.json's model_max_length is often 1e30 written as an integer, which
+     * jansson refuses as an integer; read every number as a double (ids fit exactly). */
+    json_t *j = json_load_file(path, JSON_DECODE_INT_AS_REAL, &jerr);
     if (!j)
         return tb_error_set(err, TB_ERR_FORMAT, path, jerr.line, NULL, "invalid JSON: %s", jerr.text);
     if (!json_is_object(j)) {
@@ -63,14 +65,15 @@ static tb_status from_ids(tb_tokenizer *tok, json_t *cfg, const char *path, bool
         json_t *v = json_object_get(cfg, id_keys[w]);
         if (json_is_array(v))
             v = json_array_get(v, 0);
-        if (!json_is_integer(v))
+        if (!json_is_number(v))
             continue;
-        json_int_t id = json_integer_value(v);
-        if (id < 0 || id >= tok->n_ids)
-            return tb_error_set(err, TB_ERR_FORMAT, path, 0, id_keys[w], "id %lld is outside the vocabulary (%d)",
-                                (long long)id, tok->n_ids);
+        double d = json_number_value(v);
+        if (!(d >= 0 && d < tok->n_ids) || d != (double)(int32_t)d)
+            return tb_error_set(err, TB_ERR_FORMAT, path, 0, id_keys[w], "%g is not an id of the vocabulary (%d)", d,
+                                tok->n_ids);
+        int32_t id = (int32_t)d;
         int32_t *dst = w == WHICH_BOS ? &tok->bos : w == WHICH_EOS ? &tok->eos : &tok->pad;
-        *dst = (int32_t)id;
+        *dst = id;
         have[w] = true;
     }
     return TB_OK;

@@ -355,9 +355,11 @@ static void test_load_dir(void **state)
     write_file(dir, "tokenizer.json", json);
     free(json);
     /* tokenizer_config names eos (object form); generation_config gives pad by id; config.json's
-     * bos is used since nothing earlier names one. LlamaTokenizer adds bos and eos. */
+     * bos is used since nothing earlier names one. LlamaTokenizer adds bos and eos. The
+     * 1e30 integer is what transformers writes for model_max_length. */
     write_file(dir, "tokenizer_config.json", "{\"tokenizer_class\":\"LlamaTokenizer\",\"add_eos_token\":true,"
-                                             "\"eos_token\":{\"content\":\"<|pad|>\"},\"pad_token\":null}");
+                                             "\"eos_token\":{\"content\":\"<|pad|>\"},\"pad_token\":null,"
+                                             "\"model_max_length\": 1000000000000000019884624838656}");
     write_file(dir, "generation_config.json", "{\"pad_token_id\": 5, \"eos_token_id\": [7, 8]}");
     write_file(dir, "config.json", "{\"bos_token_id\": 3}");
     assert_int_equal(tb_tokenizer_load_dir(&tok, dir, &err), TB_OK);
