@@ -7,14 +7,8 @@
 
 static bool segs_push(tok_segs *o, size_t start, size_t end, int32_t id)
 {
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 16;
-        tok_seg *v = realloc(o->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        o->v = v;
-        o->cap = cap;
-    }
+    if (!tok_grow((void **)&o->v, &o->cap, o->n + 1, sizeof *o->v))
+        return false;
     o->v[o->n++] = (tok_seg){start, end, id};
     return true;
 }

@@ -22,14 +22,8 @@ static void list_free(strlist *l)
 
 static bool list_push(strlist *l, const char *s, size_t n)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        tok_buf *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (!tok_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))
+        return false;
     tok_buf *b = &l->v[l->n++];
     memset(b, 0, sizeof *b);
     return tok_buf_append(b, s, n);

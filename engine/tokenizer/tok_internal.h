@@ -34,6 +34,8 @@ typedef struct tok_buf {
     size_t n, cap;
 } tok_buf;
 
+/* Make room for need elements of elem bytes in *p (capacity *cap, doubled as needed). */
+bool tok_grow(void **p, size_t *cap, size_t need, size_t elem);
 bool tok_ids_push(tok_ids *a, int32_t id);
 bool tok_ids_append(tok_ids *a, const int32_t *ids, size_t n);
 bool tok_buf_append(tok_buf *b, const void *data, size_t n);

@@ -258,14 +258,8 @@ void tok_cache_put(tok_cache *c, const char *key, size_t len, const int32_t *ids
 
 static int32_t trie_new_node(tok_trie *t, unsigned char byte)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        tok_trie_node *nodes = realloc(t->nodes, cap * sizeof *nodes);
-        if (!nodes)
-            return -1;
-        t->nodes = nodes;
-        t->cap = cap;
-    }
+    if (!tok_grow((void **)&t->nodes, &t->cap, t->n + 1, sizeof *t->nodes))
+        return -1;
     tok_trie_node *nd = &t->nodes[t->n];
     nd->first_child = nd->next_sibling = nd->added = -1;
     nd->byte = byte;

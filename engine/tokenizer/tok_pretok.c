@@ -35,14 +35,8 @@ typedef struct pt_ctx {
 
 static bool ranges_push(ranges *r, size_t a, size_t b, bool match)
 {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 32;
-        range *v = realloc(r->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        r->v = v;
-        r->cap = cap;
-    }
+    if (!tok_grow((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v))
+        return false;
     r->v[r->n++] = (range){a, b, match};
     return true;
 }
@@ -122,20 +116,13 @@ static void apply_behavior(ranges *r, tok_split_behavior beh, bool invert)
         r->n = o;
         return;
     case TOK_SPLIT_MERGED_PREV:
-        for (size_t i = 0; i < r->n; i++) {
-            range x = r->v[i];
-            if (x.match && !prev_match && o > 0)
-                r->v[o - 1].b = x.b;
-            else
-                r->v[o++] = (range){x.a, x.b, true};
-            prev_match = x.match;
-        }
-        r->n = o;
-        return;
     case TOK_SPLIT_CONTIGUOUS:
         for (size_t i = 0; i < r->n; i++) {
             range x = r->v[i];
-            if (o > 0 && x.match == prev_match)
+            /* MergedWithPrevious: a match joins the piece before it (unless that is a match
+             * too); Contiguous: neighbours of the same kind join. */
+            bool join = o > 0 && (beh == TOK_SPLIT_MERGED_PREV ? x.match && !prev_match : x.match == prev_match);
+            if (join)
                 r->v[o - 1].b = x.b;
             else
                 r->v[o++] = (range){x.a, x.b, true};

@@ -68,14 +68,8 @@ static bool words_add(words *w, const char *p, size_t len)
             return true;
         }
     }
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 1024;
-        word *v = realloc(w->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        w->v = v;
-        w->cap = cap;
-    }
+    if (!tok_grow((void **)&w->v, &w->cap, w->n + 1, sizeof *w->v))
+        return false;
     w->v[w->n] = (word){p, (uint32_t)len, 0, 0, 1};
     w->slots[i] = (uint32_t)++w->n;
     return true;
@@ -87,7 +81,7 @@ typedef struct pair_info {
     uint64_t key;    /* (a << 32) | b */
     int64_t count;
     uint32_t *where; /* word indices holding the pair (may repeat or be stale) */
-    uint32_t nwhere, cap;
+    size_t nwhere, cap;
 } pair_info;
 
 typedef struct pairs {
@@ -126,14 +120,8 @@ static int64_t pair_get(pairs *ps, uint64_t key)
     for (; ps->slots[i]; i = (i + 1) & ps->mask)
         if (ps->v[ps->slots[i] - 1].key == key)
             return ps->slots[i] - 1;
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 4096;
-        pair_info *v = realloc(ps->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        ps->v = v;
-        ps->cap = cap;
-    }
+    if (!tok_grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof *ps->v))
+        return -1;
     ps->v[ps->n] = (pair_info){key, 0, NULL, 0, 0};
     ps->slots[i] = (uint32_t)++ps->n;
     return (int64_t)ps->n - 1;
@@ -143,14 +131,8 @@ static bool where_add(pair_info *p, uint32_t w)
 {
     if (p->nwhere && p->where[p->nwhere - 1] == w)
         return true;
-    if (p->nwhere == p->cap) {
-        uint32_t cap = p->cap ? p->cap * 2 : 4;
-        uint32_t *v = realloc(p->where, cap * sizeof *v);
-        if (!v)
-            return false;
-        p->where = v;
-        p->cap = cap;
-    }
+    if (!tok_grow((void **)&p->where, &p->cap, p->nwhere + 1, sizeof *p->where))
+        return false;
     p->where[p->nwhere++] = w;
     return true;
 }
@@ -174,14 +156,8 @@ static bool before(hent a, hent b)
 
 static bool heap_push(heap *h, hent e)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 4096;
-        hent *v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        h->v = v;
-        h->cap = cap;
-    }
+    if (!tok_grow((void **)&h->v, &h->cap, h->n + 1, sizeof *h->v))
+        return false;
     size_t i = h->n++;
     while (i > 0 && before(e, h->v[(i - 1) / 2])) {
         h->v[i] = h->v[(i - 1) / 2];
@@ -222,7 +198,8 @@ typedef struct trainer {
     int64_t *touched; /* pair indices changed by the current merge */
     size_t ntouched, touched_cap;
     uint32_t (*merges)[2];
-    int32_t nmerges, merges_cap;
+    int32_t nmerges;
+    size_t merges_cap;
     tok_str *raw;     /* per id: the bytes it stands for (specials: their text) */
     int32_t nids;
     tok_strmap map;   /* raw bytes → id: two merges spelling the same bytes share an id */
@@ -238,14 +215,8 @@ static bool add_count(trainer *t, uint32_t a, uint32_t b, int64_t delta, uint32_
     p->count += delta;
     if (delta > 0 && !where_add(p, w))
         return false;
-    if (t->ntouched == t->touched_cap) {
-        size_t cap = t->touched_cap ? t->touched_cap * 2 : 256;
-        int64_t *v = realloc(t->touched, cap * sizeof *v);
-        if (!v)
-            return false;
-        t->touched = v;
-        t->touched_cap = cap;
-    }
+    if (!tok_grow((void **)&t->touched, &t->touched_cap, t->ntouched + 1, sizeof *t->touched))
+        return false;
     t->touched[t->ntouched++] = i;
     return true;
 }
@@ -405,15 +376,9 @@ static tb_status learn(trainer *t, int32_t vocab_size, int64_t min_freq, tb_erro
                 break;
             }
         }
-        if (t->nmerges == t->merges_cap) {
-            int32_t cap = t->merges_cap ? t->merges_cap * 2 : 1024;
-            uint32_t(*m)[2] = realloc(t->merges, (size_t)cap * sizeof *m);
-            if (!m) {
-                st = tb_fail(err, TB_ERR_NOMEM, "out of memory");
-                break;
-            }
-            t->merges = m;
-            t->merges_cap = cap;
+        if (!tok_grow((void **)&t->merges, &t->merges_cap, (size_t)t->nmerges + 1, sizeof *t->merges)) {
+            st = tb_fail(err, TB_ERR_NOMEM, "out of memory");
+            break;
         }
         t->merges[t->nmerges][0] = a;
         t->merges[t->nmerges][1] = b;
@@ -421,11 +386,11 @@ static tb_status learn(trainer *t, int32_t vocab_size, int64_t min_freq, tb_erro
         /* Take the word list out: merge_word may append to other pairs' lists (and realloc
          * the pair table), never to this pair's, whose count ends at zero. */
         uint32_t *where = t->ps.v[pi].where;
-        uint32_t nwhere = t->ps.v[pi].nwhere;
+        size_t nwhere = t->ps.v[pi].nwhere;
         t->ps.v[pi].where = NULL;
         t->ps.v[pi].nwhere = t->ps.v[pi].cap = 0;
         t->ntouched = 0;
-        for (uint32_t k = 0; k < nwhere && st == TB_OK; k++) {
+        for (size_t k = 0; k < nwhere && st == TB_OK; k++) {
             uint32_t wi = where[k];
             if (t->stamp[wi] == (uint32_t)t->nmerges)
                 continue;

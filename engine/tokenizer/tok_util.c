@@ -8,7 +8,7 @@
 
 /* ---- buffers ----------------------------------------------------------------------- */
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+bool tok_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return true;
@@ -25,7 +25,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 
 bool tok_ids_push(tok_ids *a, int32_t id)
 {
-    if (a->n == a->cap && !grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v))
+    if (a->n == a->cap && !tok_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v))
         return false;
     a->v[a->n++] = id;
     return true;
@@ -35,7 +35,7 @@ bool tok_ids_append(tok_ids *a, const int32_t *ids, size_t n)
 {
     if (!n)
         return true;
-    if (!grow((void **)&a->v, &a->cap, a->n + n, sizeof *a->v))
+    if (!tok_grow((void **)&a->v, &a->cap, a->n + n, sizeof *a->v))
         return false;
     memcpy(a->v + a->n, ids, n * sizeof *ids);
     a->n += n;
@@ -45,7 +45,7 @@ bool tok_ids_append(tok_ids *a, const int32_t *ids, size_t n)
 bool tok_buf_append(tok_buf *b, const void *data, size_t n)
 {
     /* +1 keeps room for a terminating NUL that callers may add. */
-    if (!grow((void **)&b->p, &b->cap, b->n + n + 1, 1))
+    if (!tok_grow((void **)&b->p, &b->cap, b->n + n + 1, 1))
         return false;
     if (n)
         memcpy(b->p + b->n, data, n);

@@ -45,6 +45,18 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* decode(ids) must be exactly want[0..wn). */
+static void expect_decodes_to(const tb_tokenizer *tok, const int32_t *ids, size_t nid, const char *want, size_t wn)
+{
+    char *back;
+    size_t blen;
+    tb_error err;
+    assert_int_equal(tb_tokenizer_decode_bytes(tok, ids, nid, false, &back, &blen, &err), TB_OK);
+    assert_int_equal(blen, wn);
+    assert_memory_equal(back, want, wn);
+    free(back);
+}
+
 /* ---- the merge loop vs the textbook definition ------------------------------------- */
 
 /* Repeatedly merge the adjacent pair with the lowest rank (leftmost on ties), recomputing
@@ -117,12 +129,7 @@ static void test_long_word_not_quadratic(void **state)
     double dt = now_s() - t0;
     assert_true(nid > 1000 && nid < n);
     assert_true(dt < 10.0); /* ~0.3 s here; generous for ASan on 2 cores */
-    char *back;
-    size_t blen;
-    assert_int_equal(tb_tokenizer_decode_bytes(tok, ids, nid, false, &back, &blen, &err), TB_OK);
-    assert_int_equal(blen, n);
-    assert_memory_equal(back, text, n);
-    free(back);
+    expect_decodes_to(tok, ids, nid, text, n);
     free(ids);
     free(text);
     tb_tokenizer_free(tok);
@@ -288,12 +295,7 @@ static void test_roundtrip_random(void **state)
         size_t nid;
         tb_error err;
         assert_int_equal(tb_tokenizer_encode(tok, text, n, false, &ids, &nid, &err), TB_OK);
-        char *back;
-        size_t blen;
-        assert_int_equal(tb_tokenizer_decode_bytes(tok, ids, nid, false, &back, &blen, &err), TB_OK);
-        assert_int_equal(blen, n);
-        assert_memory_equal(back, text, n);
-        free(back);
+        expect_decodes_to(tok, ids, nid, text, n);
         free(ids);
     }
     /* Invalid UTF-8 decodes to the sanitized text. */
@@ -306,14 +308,11 @@ static void test_roundtrip_random(void **state)
         size_t nid;
         tb_error err;
         assert_int_equal(tb_tokenizer_encode(tok, text, n, false, &ids, &nid, &err), TB_OK);
-        char *back, *clean = NULL;
-        size_t blen, cn = n;
-        assert_int_equal(tb_tokenizer_decode_bytes(tok, ids, nid, false, &back, &blen, &err), TB_OK);
+        char *clean = NULL;
+        size_t cn = n;
         const char *want = tok_utf8_sanitize(text, n, &clean, &cn) ? clean : text;
-        assert_int_equal(blen, cn);
-        assert_memory_equal(back, want, cn);
+        expect_decodes_to(tok, ids, nid, want, cn);
         free(clean);
-        free(back);
         free(ids);
     }
     tb_tokenizer_free(tok);
