@@ -82,12 +82,15 @@ static tb_status parse_state(bnb_state *s, const tb_st_tensor *t, const char *fi
 }
 
 /* An F32 tensor of exactly `count` finite values, copied to dst (the file may hold it
- * unaligned). */
-static tb_status copy_f32(float *dst, const tb_st_tensor *t, const char *what, int64_t count, const char *file,
-                          tb_error *err)
+ * unaligned). A missing one is named after the weight: "<weight><suffix>". */
+static tb_status copy_f32(float *dst, const tb_st_tensor *t, const tb_st_tensor *weight, const char *suffix,
+                          int64_t count, const char *file, tb_error *err)
 {
-    if (!t)
-        return tb_error_set(err, TB_ERR_FORMAT, file, 0, what, "is missing (bitsandbytes 4-bit layout)");
+    if (!t) {
+        char name[512];
+        snprintf(name, sizeof name, "%s%s", weight->name, suffix);
+        return tb_error_set(err, TB_ERR_FORMAT, file, 0, name, "is missing (bitsandbytes 4-bit layout)");
+    }
     if (t->dtype != TB_DTYPE_F32 || numel(t) != count)
         return FAIL(TB_ERR_FORMAT, t, "must be F32 with %lld values (has %s, %lld)", (long long)count,
                     tb_dtype_name(t->dtype), (long long)numel(t));
@@ -132,7 +135,7 @@ tb_status tb_nf4_from_bnb(tb_nf4 *out, const tb_nf4_bnb_parts *p, const char *fi
     if (!buf)
         return FAIL(TB_ERR_NOMEM, p->weight, "out of memory for the block scales");
     w.owned = buf;
-    if ((st = copy_f32(code, p->quant_map, "quant_map", 16, file, err)) != TB_OK)
+    if ((st = copy_f32(code, p->quant_map, p->weight, ".quant_map", 16, file, err)) != TB_OK)
         goto fail;
     if (memcmp(code, tb_nf4_code, sizeof code) != 0) {
         st = FAIL(TB_ERR_FORMAT, p->quant_map, "is not the NF4 code of bitsandbytes get_4bit_type(\"nf4\")");
@@ -143,8 +146,8 @@ tb_status tb_nf4_from_bnb(tb_nf4 *out, const tb_nf4_bnb_parts *p, const char *fi
         w.n_nested = (w.n_blocks + w.nested_blocksize - 1) / w.nested_blocksize;
         w.offset = (float)s.offset; /* bitsandbytes wrote the fp32 offset's exact double */
         float *map = buf + 16, *nested = map + 256;
-        if ((st = copy_f32(map, p->nested_quant_map, "nested_quant_map", 256, file, err)) != TB_OK ||
-            (st = copy_f32(nested, p->nested_absmax, "nested_absmax", w.n_nested, file, err)) != TB_OK)
+        if ((st = copy_f32(map, p->nested_quant_map, p->weight, ".nested_quant_map", 256, file, err)) != TB_OK ||
+            (st = copy_f32(nested, p->nested_absmax, p->weight, ".nested_absmax", w.n_nested, file, err)) != TB_OK)
             goto fail;
         if (numel(p->absmax) != w.n_blocks || span(p->absmax) != (uint64_t)w.n_blocks) {
             st = FAIL(TB_ERR_FORMAT, p->absmax, "must hold %lld 8-bit scales", (long long)w.n_blocks);
@@ -155,7 +158,7 @@ tb_status tb_nf4_from_bnb(tb_nf4 *out, const tb_nf4_bnb_parts *p, const char *fi
         w.qabsmax = p->absmax->data;
     } else {
         float *absmax = buf + 16;
-        if ((st = copy_f32(absmax, p->absmax, "absmax", w.n_blocks, file, err)) != TB_OK)
+        if ((st = copy_f32(absmax, p->absmax, p->weight, ".absmax", w.n_blocks, file, err)) != TB_OK)
             goto fail;
         w.absmax = absmax;
     }

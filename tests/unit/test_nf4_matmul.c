@@ -1,0 +1,158 @@
+/* NF4 matmuls on the CPU (tiles + cblas_sgemm) against a double-precision product with the
+ * whole weight dequantized: forward x·W^T and input gradient dy·W, several tiles with a
+ * partial last one, accumulation, column slices, and canaries around the outputs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/quant/nf4_matmul.h"
+
+#define CANARY 12345.0f
+
+static uint32_t rng = 99u;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (float)(rng >> 8) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+typedef struct mm_case {
+    int64_t M, out, in;
+    size_t tile_floats;  /* 0: the default budget */
+    int64_t pad;         /* extra leading-dimension columns (slices of wider buffers) */
+    float beta;
+    bool dq;
+} mm_case;
+
+/* ref (M, N) = A (M, K) · B with B[k][n] = b[k * sbk + n * sbn]; abs gets sum |a||b|. */
+static void ref_matmul(double *ref, double *abs_sum, const float *a, int64_t lda, const float *b, int64_t sbk,
+                       int64_t sbn, int64_t M, int64_t N, int64_t K)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = 0, t = 0;
+            for (int64_t k = 0; k < K; k++) {
+                double p = (double)a[i * lda + k] * (double)b[k * sbk + j * sbn];
+                s += p;
+                t += fabs(p);
+            }
+            ref[i * N + j] = s;
+            abs_sum[i * N + j] = t;
+        }
+}
+
+static void run_case(const mm_case *c, bool backward)
+{
+    const int64_t M = c->M, out = c->out, in = c->in;
+    const int64_t K = backward ? out : in, N = backward ? in : out; /* product (M, N) over K */
+    const int64_t lda = K + c->pad, ldc = N + c->pad;
+    float *wf = malloc((size_t)(out * in) * sizeof(float)), *deq = malloc((size_t)(out * in) * sizeof(float));
+    float *a = malloc((size_t)(M * lda) * sizeof(float)), *y = malloc((size_t)(M * ldc) * sizeof(float));
+    float *y0 = malloc((size_t)(M * ldc) * sizeof(float));
+    double *ref = malloc((size_t)(M * N) * sizeof(double)), *abs_sum = malloc((size_t)(M * N) * sizeof(double));
+    assert_true(wf && deq && a && y && y0 && ref && abs_sum);
+    for (int64_t i = 0; i < out * in; i++)
+        wf[i] = frand() * 0.05f;
+    for (int64_t i = 0; i < M * lda; i++)
+        a[i] = frand();
+    for (int64_t i = 0; i < M * ldc; i++)
+        y0[i] = (i % ldc) < N ? frand() : CANARY;
+    memcpy(y, y0, (size_t)(M * ldc) * sizeof(float));
+
+    tb_nf4 w;
+    tb_error err;
+    assert_int_equal(tb_nf4_quantize(&w, wf, TB_DTYPE_F32, out, in, c->dq, "mm", &err), TB_OK);
+    assert_int_equal(tb_nf4_dequantize(&w, deq, TB_DTYPE_F32, &err), TB_OK);
+    if (backward) /* dx = dy · W: B[k][n] = W[k][n] */
+        ref_matmul(ref, abs_sum, a, lda, deq, in, 1, M, N, K);
+    else          /* y = x · W^T: B[k][n] = W[n][k] */
+        ref_matmul(ref, abs_sum, a, lda, deq, 1, in, M, N, K);
+
+    tb_nf4_set_tile_floats(c->tile_floats);
+    int64_t tiles = (out + tb_nf4_tile_rows(&w) - 1) / tb_nf4_tile_rows(&w);
+    float *tile = c->tile_floats ? NULL : malloc(tb_nf4_tile_floats(&w) * sizeof(float)); /* NULL: own scratch */
+    tb_status st = backward ? tb_nf4_matmul_dyw(y, ldc, a, lda, &w, M, c->beta, tile, &err)
+                            : tb_nf4_matmul_xwt(y, ldc, a, lda, &w, M, c->beta, tile, &err);
+    assert_int_equal(st, TB_OK);
+    tb_nf4_set_tile_floats(0);
+
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < ldc; j++) {
+            float got = y[i * ldc + j];
+            if (j >= N) {
+                if (got != CANARY)
+                    fail_msg("%s/M=%lld,out=%lld,in=%lld: canary at [%lld, %lld] overwritten",
+                             backward ? "dyw" : "xwt", (long long)M, (long long)out, (long long)in, (long long)i,
+                             (long long)j);
+                continue;
+            }
+            double want = ref[i * N + j] + (double)c->beta * (double)y0[i * ldc + j];
+            double tol = 4.0 * (double)K * (double)FLT_EPSILON * (abs_sum[i * N + j] + fabs((double)y0[i * ldc + j])) + 1e-30;
+            if (fabs((double)got - want) > tol)
+                fail_msg("%s/M=%lld,out=%lld,in=%lld,tiles=%lld,beta=%g: [%lld, %lld] = %.9g, want %.9g (tol %.3g)",
+                         backward ? "dyw" : "xwt", (long long)M, (long long)out, (long long)in, (long long)tiles,
+                         (double)c->beta, (long long)i, (long long)j, (double)got, want, tol);
+        }
+    print_message("# %s/M=%lld,out=%lld,in=%lld,tiles=%lld,beta=%g,dq=%d ok\n", backward ? "dyw" : "xwt",
+                  (long long)M, (long long)out, (long long)in, (long long)tiles, (double)c->beta, c->dq);
+    tb_nf4_free(&w);
+    free(tile);
+    free(wf);
+    free(deq);
+    free(a);
+    free(y);
+    free(y0);
+    free(ref);
+    free(abs_sum);
+}
+
+static const mm_case cases[] = {
+    {7, 150, 96, 96 * 40, 0, 0.0f, false},   /* 4 tiles, the last of 30 rows */
+    {7, 150, 96, 96 * 40, 5, 1.0f, true},    /* accumulate into a column slice */
+    {33, 64, 197, 0, 0, 0.0f, true},         /* one default tile; blocks straddle rows */
+    {1, 300, 64, 64 * 7, 3, 1.0f, false},    /* a decode step: M=1, 43 tiles */
+    {16, 37, 130, 1, 0, 0.0f, true},         /* budget below a row: one row per tile */
+};
+
+static void test_xwt(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i], false);
+}
+
+static void test_dyw(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i], true);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    float wf[64 * 4] = {0}, x[64], y[4];
+    tb_nf4 w;
+    tb_error err;
+    assert_int_equal(tb_nf4_quantize(&w, wf, TB_DTYPE_F32, 4, 64, false, "mm", &err), TB_OK);
+    assert_int_equal(tb_nf4_matmul_xwt(y, 3, x, 64, &w, 1, 0.0f, NULL, &err), TB_ERR_INVALID); /* ldy < out */
+    assert_int_equal(tb_nf4_matmul_dyw(x, 64, y, 2, &w, 1, 0.0f, NULL, &err), TB_ERR_INVALID); /* lddy < out */
+    assert_int_equal(tb_nf4_matmul_xwt(y, 4, x, 64, &w, 0, 0.0f, NULL, &err), TB_OK);          /* M = 0: no-op */
+    tb_nf4_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xwt),
+        cmocka_unit_test(test_dyw),
+        cmocka_unit_test(test_bad_arguments),
+    };
+    return cmocka_run_group_tests_name("nf4_matmul", tests, NULL, NULL);
+}
