@@ -21,7 +21,7 @@
  * dequantize_4bit returns in fp32.
  *
  * Compute reads NF4 a tile at a time (tb_nf4_dequant_rows) and never the whole matrix;
- * engine/quant/nf4_matmul.h builds the CPU matmuls on those tiles. */
+ * engine/quant/tiled_matmul.h builds the CPU matmuls on those tiles. */
 #ifndef TB_QUANT_NF4_H
 #define TB_QUANT_NF4_H
 

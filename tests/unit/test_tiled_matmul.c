@@ -1,6 +1,7 @@
-/* NF4 matmuls on the CPU (tiles + cblas_sgemm) against a double-precision product with the
- * whole weight dequantized: forward x·W^T and input gradient dy·W, several tiles with a
- * partial last one, accumulation, column slices, and canaries around the outputs. */
+/* Tiled matmuls on the CPU (fp32 tiles + cblas_sgemm) against a double-precision product
+ * with the whole weight expanded: NF4, NF4-dq, BF16 and F16 weights; forward x·W^T and input
+ * gradient dy·W; several tiles with a partial last one, accumulation, column slices, and
+ * canaries around the outputs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/quant/nf4_matmul.h"
+#include "engine/quant/tiled_matmul.h"
 
 #define CANARY 12345.0f
 
@@ -27,8 +28,11 @@ typedef struct mm_case {
     size_t tile_floats;  /* 0: the default budget */
     int64_t pad;         /* extra leading-dimension columns (slices of wider buffers) */
     float beta;
+    tb_dtype wt;         /* TB_DTYPE_NF4 (dq selects nf4-dq), BF16 or F16 */
     bool dq;
 } mm_case;
+
+static const char *kind(const mm_case *c) { return c->wt == TB_DTYPE_NF4 ? (c->dq ? "nf4-dq" : "nf4") : tb_dtype_short_name(c->wt); }
 
 /* ref (M, N) = A (M, K) · B with B[k][n] = b[k * sbk + n * sbn]; abs gets sum |a||b|. */
 static void ref_matmul(double *ref, double *abs_sum, const float *a, int64_t lda, const float *b, int64_t sbk,
@@ -65,43 +69,60 @@ static void run_case(const mm_case *c, bool backward)
         y0[i] = (i % ldc) < N ? frand() : CANARY;
     memcpy(y, y0, (size_t)(M * ldc) * sizeof(float));
 
-    tb_nf4 w;
+    tb_nf4 w = {0};
     tb_error err;
-    assert_int_equal(tb_nf4_quantize(&w, wf, TB_DTYPE_F32, out, in, c->dq, "mm", &err), TB_OK);
-    assert_int_equal(tb_nf4_dequantize(&w, deq, TB_DTYPE_F32, &err), TB_OK);
+    uint16_t *h = malloc((size_t)(out * in) * 2);
+    assert_non_null(h);
+    tb_tiled_dense dense = {h, c->wt, in};
+    tb_tiled_weight tw;
+    if (c->wt == TB_DTYPE_NF4) {
+        assert_int_equal(tb_nf4_quantize(&w, wf, TB_DTYPE_F32, out, in, c->dq, "mm", &err), TB_OK);
+        assert_int_equal(tb_nf4_dequantize(&w, deq, TB_DTYPE_F32, &err), TB_OK);
+        tw = tb_tiled_weight_nf4(&w);
+    } else {
+        tb_convert_from_f32(h, c->wt, wf, (size_t)(out * in));
+        tb_convert_to_f32(deq, h, c->wt, (size_t)(out * in));
+        tw = tb_tiled_weight_dense(&dense, out);
+    }
     if (backward) /* dx = dy · W: B[k][n] = W[k][n] */
         ref_matmul(ref, abs_sum, a, lda, deq, in, 1, M, N, K);
     else          /* y = x · W^T: B[k][n] = W[n][k] */
         ref_matmul(ref, abs_sum, a, lda, deq, 1, in, M, N, K);
 
-    tb_nf4_set_tile_floats(c->tile_floats);
-    int64_t tiles = (out + tb_nf4_tile_rows(&w) - 1) / tb_nf4_tile_rows(&w);
-    float *tile = c->tile_floats ? NULL : malloc(tb_nf4_tile_floats(&w) * sizeof(float)); /* NULL: own scratch */
-    tb_status st = backward ? tb_nf4_matmul_dyw(y, ldc, a, lda, &w, M, c->beta, tile, &err)
-                            : tb_nf4_matmul_xwt(y, ldc, a, lda, &w, M, c->beta, tile, &err);
+    tb_tiled_set_budget(c->tile_floats);
+    int64_t tiles = (out + tb_tiled_tile_rows(&tw) - 1) / tb_tiled_tile_rows(&tw);
+    float *tile = c->tile_floats ? NULL : malloc(tb_tiled_tile_floats(&tw) * sizeof(float)); /* NULL: own scratch */
+    tb_status st;
+    if (c->wt == TB_DTYPE_NF4) /* the NF4 shorthands */
+        st = backward ? tb_nf4_matmul_dyw(y, ldc, a, lda, &w, M, c->beta, tile, &err)
+                      : tb_nf4_matmul_xwt(y, ldc, a, lda, &w, M, c->beta, tile, &err);
+    else
+        st = backward ? tb_tiled_matmul_dyw(y, ldc, a, lda, &tw, M, c->beta, tile, &err)
+                      : tb_tiled_matmul_xwt(y, ldc, a, lda, &tw, M, c->beta, tile, &err);
     assert_int_equal(st, TB_OK);
-    tb_nf4_set_tile_floats(0);
+    tb_tiled_set_budget(0);
 
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < ldc; j++) {
             float got = y[i * ldc + j];
             if (j >= N) {
                 if (got != CANARY)
-                    fail_msg("%s/M=%lld,out=%lld,in=%lld: canary at [%lld, %lld] overwritten",
-                             backward ? "dyw" : "xwt", (long long)M, (long long)out, (long long)in, (long long)i,
+                    fail_msg("%s-%s/M=%lld,out=%lld,in=%lld: canary at [%lld, %lld] overwritten",
+                             backward ? "dyw" : "xwt", kind(c), (long long)M, (long long)out, (long long)in, (long long)i,
                              (long long)j);
                 continue;
             }
             double want = ref[i * N + j] + (double)c->beta * (double)y0[i * ldc + j];
             double tol = 4.0 * (double)K * (double)FLT_EPSILON * (abs_sum[i * N + j] + fabs((double)y0[i * ldc + j])) + 1e-30;
             if (fabs((double)got - want) > tol)
-                fail_msg("%s/M=%lld,out=%lld,in=%lld,tiles=%lld,beta=%g: [%lld, %lld] = %.9g, want %.9g (tol %.3g)",
-                         backward ? "dyw" : "xwt", (long long)M, (long long)out, (long long)in, (long long)tiles,
+                fail_msg("%s-%s/M=%lld,out=%lld,in=%lld,tiles=%lld,beta=%g: [%lld, %lld] = %.9g, want %.9g (tol %.3g)",
+                         backward ? "dyw" : "xwt", kind(c), (long long)M, (long long)out, (long long)in, (long long)tiles,
                          (double)c->beta, (long long)i, (long long)j, (double)got, want, tol);
         }
-    print_message("# %s/M=%lld,out=%lld,in=%lld,tiles=%lld,beta=%g,dq=%d ok\n", backward ? "dyw" : "xwt",
-                  (long long)M, (long long)out, (long long)in, (long long)tiles, (double)c->beta, c->dq);
+    print_message("# %s-%s/M=%lld,out=%lld,in=%lld,tiles=%lld,beta=%g ok\n", backward ? "dyw" : "xwt", kind(c),
+                  (long long)M, (long long)out, (long long)in, (long long)tiles, (double)c->beta);
     tb_nf4_free(&w);
+    free(h);
     free(tile);
     free(wf);
     free(deq);
@@ -113,11 +134,13 @@ static void run_case(const mm_case *c, bool backward)
 }
 
 static const mm_case cases[] = {
-    {7, 150, 96, 96 * 40, 0, 0.0f, false},   /* 4 tiles, the last of 30 rows */
-    {7, 150, 96, 96 * 40, 5, 1.0f, true},    /* accumulate into a column slice */
-    {33, 64, 197, 0, 0, 0.0f, true},         /* one default tile; blocks straddle rows */
-    {1, 300, 64, 64 * 7, 3, 1.0f, false},    /* a decode step: M=1, 43 tiles */
-    {16, 37, 130, 1, 0, 0.0f, true},         /* budget below a row: one row per tile */
+    {7, 150, 96, 96 * 40, 0, 0.0f, TB_DTYPE_NF4, false}, /* 4 tiles, the last of 30 rows */
+    {7, 150, 96, 96 * 40, 5, 1.0f, TB_DTYPE_NF4, true},  /* accumulate into a column slice */
+    {33, 64, 197, 0, 0, 0.0f, TB_DTYPE_NF4, true},       /* one default tile; blocks straddle rows */
+    {1, 300, 64, 64 * 7, 3, 1.0f, TB_DTYPE_NF4, false},  /* a decode step: M=1, 43 tiles */
+    {16, 37, 130, 1, 0, 0.0f, TB_DTYPE_NF4, true},       /* budget below a row: one row per tile */
+    {9, 150, 96, 96 * 40, 2, 1.0f, TB_DTYPE_BF16, false}, /* dense bf16 weights, same tiling */
+    {5, 70, 33, 33 * 16, 0, 0.0f, TB_DTYPE_F16, false},
 };
 
 static void test_xwt(void **state)
@@ -154,5 +177,5 @@ int main(void)
         cmocka_unit_test(test_dyw),
         cmocka_unit_test(test_bad_arguments),
     };
-    return cmocka_run_group_tests_name("nf4_matmul", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("tiled_matmul", tests, NULL, NULL);
 }
