@@ -20,7 +20,7 @@
  * double quantization, each step rounded to fp32: the same values bitsandbytes'
  * dequantize_4bit returns in fp32.
  *
- * Compute reads NF4 a tile at a time (tb_nf4_dequant_rows) and never the whole matrix;
+ * Compute reads NF4 a tile at a time (tb_nf4_dequant_tile) and never the whole matrix;
  * engine/quant/tiled_matmul.h builds the CPU matmuls on those tiles. */
 #ifndef TB_QUANT_NF4_H
 #define TB_QUANT_NF4_H
@@ -85,8 +85,12 @@ const char *tb_nf4_kernel_name(void);
  * Returns false when the CPU lacks it. */
 bool tb_nf4_use_kernel(const char *name);
 
-/* Rows [r0, r0 + nrows) of the [rows, cols] weight into tile (nrows, cols), row-major:
- * what a matmul calls per tile. */
+/* The tile rows [r0, r0 + nr) x columns [c0, c0 + nc) of the [rows, cols] weight into
+ * tile (nr, nc), row-major: what a matmul calls per tile. Column slices on block
+ * boundaries go straight to the kernel. */
+void tb_nf4_dequant_tile(const tb_nf4 *w, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *tile);
+
+/* Rows [r0, r0 + nrows) of the [rows, cols] weight into tile (nrows, cols). */
 static inline void tb_nf4_dequant_rows(const tb_nf4 *w, int64_t r0, int64_t nrows, float *tile)
 {
     tb_nf4_dequant_range(w, r0 * w->cols, nrows * w->cols, tile);

@@ -82,6 +82,23 @@ const char *tb_nf4_kernel_name(void)
     return name;
 }
 
+/* Whole blocks [b, b + nb) through the kernel, 64 scales at a time. */
+static void dequant_blocks(const tb_nf4 *w, tb_nf4_kernel_fn kern, int64_t b, int64_t nb, float *out)
+{
+    enum { CHUNK = 64 };
+    float scales[CHUNK];
+    const int64_t bs = w->blocksize;
+    while (nb > 0) {
+        int64_t k = nb < CHUNK ? nb : CHUNK;
+        for (int64_t i = 0; i < k; i++)
+            scales[i] = tb_nf4_block_scale(w, b + i);
+        kern(w->codes + b * bs / 2, scales, k, bs, out);
+        out += k * bs;
+        b += k;
+        nb -= k;
+    }
+}
+
 void tb_nf4_dequant_range(const tb_nf4 *w, int64_t start, int64_t count, float *out)
 {
     const int64_t bs = w->blocksize, end = start + count;
@@ -96,23 +113,27 @@ void tb_nf4_dequant_range(const tb_nf4 *w, int64_t start, int64_t count, float *
     tb_nf4_dequant_range_ref(w, start, head_end - start, out);
     out += head_end - start;
     start = head_end;
-
     const char *name;
-    tb_nf4_kernel_fn kern = pick_kernel(&name);
-    enum { CHUNK = 64 };
-    float scales[CHUNK];
-    int64_t b = start / bs, full = (end - start) / bs;
-    while (full > 0) {
-        int64_t nb = full < CHUNK ? full : CHUNK;
-        for (int64_t i = 0; i < nb; i++)
-            scales[i] = tb_nf4_block_scale(w, b + i);
-        kern(w->codes + b * bs / 2, scales, nb, bs, out);
-        out += nb * bs;
-        b += nb;
-        full -= nb;
-    }
-    start = b * bs;
+    int64_t full = (end - start) / bs;
+    dequant_blocks(w, pick_kernel(&name), start / bs, full, out);
+    out += full * bs;
+    start += full * bs;
     tb_nf4_dequant_range_ref(w, start, end - start, out);
+}
+
+void tb_nf4_dequant_tile(const tb_nf4 *w, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *tile)
+{
+    const int64_t bs = w->blocksize;
+    if (bs % 32 == 0 && w->cols % bs == 0 && c0 % bs == 0 && nc % bs == 0) {
+        /* Every row slice is whole blocks: straight to the kernel, no head or tail. */
+        const char *name;
+        tb_nf4_kernel_fn kern = pick_kernel(&name);
+        for (int64_t r = 0; r < nr; r++)
+            dequant_blocks(w, kern, ((r0 + r) * w->cols + c0) / bs, nc / bs, tile + r * nc);
+        return;
+    }
+    for (int64_t r = 0; r < nr; r++)
+        tb_nf4_dequant_range(w, (r0 + r) * w->cols + c0, nc, tile + r * nc);
 }
 
 tb_status tb_nf4_dequantize(const tb_nf4 *w, void *dst, tb_dtype dtype, tb_error *err)

@@ -5,25 +5,26 @@
 
 #include "engine/core/alloc.h"
 
-/* 64K fp32 values (256 KB) per tile: the tile stays in L2 while sgemm packs it, and M x tr
- * is big enough that the per-call cost vanishes in the product (tests/bench/bench_nf4.c
- * sweeps the budget; BENCHMARKS.md). */
-enum { DEFAULT_TILE_FLOATS = 65536 };
+/* 256K fp32 values (1 MB) per tile: about an L2 of this CPU family, and the forward's
+ * column slices come out 128+ wide, where sgemm runs at full speed (tests/bench/bench_nf4.c
+ * sweeps the budget: 64-wide slices cost 1.2x f32, 128-wide 1.07x; BENCHMARKS.md). */
+enum { DEFAULT_TILE_FLOATS = 262144, KT_ALIGN = 64 };
 static size_t tile_budget = DEFAULT_TILE_FLOATS;
 
 void tb_tiled_set_budget(size_t floats) { tile_budget = floats ? floats : DEFAULT_TILE_FLOATS; }
 
-static void fill_nf4(const void *weight, int64_t r0, int64_t n, float *tile)
+static void fill_nf4(const void *weight, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *tile)
 {
-    tb_nf4_dequant_rows(weight, r0, n, tile);
+    tb_nf4_dequant_tile(weight, r0, nr, c0, nc, tile);
 }
 
-static void fill_dense(const void *weight, int64_t r0, int64_t n, float *tile)
+static void fill_dense(const void *weight, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *tile)
 {
     const tb_tiled_dense *d = weight;
+    const uint8_t *base = d->data;
     size_t esize = tb_dtype_size(d->dtype);
-    tb_convert_to_f32(tile, (const uint8_t *)d->data + (size_t)(r0 * d->cols) * esize, d->dtype,
-                      (size_t)(n * d->cols));
+    for (int64_t r = 0; r < nr; r++)
+        tb_convert_to_f32(tile + r * nc, base + (size_t)((r0 + r) * d->cols + c0) * esize, d->dtype, (size_t)nc);
 }
 
 tb_tiled_weight tb_tiled_weight_nf4(const tb_nf4 *w)
@@ -36,7 +37,24 @@ tb_tiled_weight tb_tiled_weight_dense(const tb_tiled_dense *d, int64_t rows)
     return (tb_tiled_weight){.weight = d, .rows = rows, .cols = d->cols, .fill = fill_dense};
 }
 
-int64_t tb_tiled_tile_rows(const tb_tiled_weight *w)
+void tb_tiled_forward_tile(const tb_tiled_weight *w, int64_t *rows, int64_t *cols)
+{
+    /* kt: a multiple of 64 (whole NF4 blocks per row slice) fitting all rows in the budget;
+     * a very tall weight (out * 64 > budget) also splits its rows. */
+    int64_t kt = (int64_t)tile_budget / w->rows / KT_ALIGN * KT_ALIGN, tr = w->rows;
+    if (kt < KT_ALIGN) {
+        kt = KT_ALIGN;
+        tr = (int64_t)tile_budget / kt;
+        if (tr < 1)
+            tr = 1;
+        if (tr > w->rows)
+            tr = w->rows;
+    }
+    *rows = tr;
+    *cols = kt < w->cols ? kt : w->cols;
+}
+
+int64_t tb_tiled_backward_rows(const tb_tiled_weight *w)
 {
     int64_t tr = (int64_t)tile_budget / w->cols;
     if (tr < 1)
@@ -44,7 +62,13 @@ int64_t tb_tiled_tile_rows(const tb_tiled_weight *w)
     return tr < w->rows ? tr : w->rows;
 }
 
-size_t tb_tiled_tile_floats(const tb_tiled_weight *w) { return (size_t)(tb_tiled_tile_rows(w) * w->cols); }
+size_t tb_tiled_tile_floats(const tb_tiled_weight *w)
+{
+    int64_t fr, fc;
+    tb_tiled_forward_tile(w, &fr, &fc);
+    int64_t fwd = fr * fc, bwd = tb_tiled_backward_rows(w) * w->cols;
+    return (size_t)(fwd > bwd ? fwd : bwd);
+}
 
 static tb_status begin(float **tile, bool *own, const tb_tiled_weight *w, int64_t M, int64_t ld_out,
                        int64_t need_out, int64_t ld_in, int64_t need_in, tb_error *err)
@@ -68,13 +92,17 @@ tb_status tb_tiled_matmul_xwt(float *y, int64_t ldy, const float *x, int64_t ldx
     tb_status st = begin(&tile, &own, w, M, ldy, w->rows, ldx, w->cols, err);
     if (st != TB_OK || M == 0)
         return st;
-    const int64_t tr = tb_tiled_tile_rows(w);
+    int64_t tr, kt;
+    tb_tiled_forward_tile(w, &tr, &kt);
     for (int64_t r0 = 0; r0 < w->rows; r0 += tr) {
-        int64_t n = w->rows - r0 < tr ? w->rows - r0 : tr;
-        w->fill(w->weight, r0, n, tile); /* (n, cols) */
-        /* y[:, r0:r0+n] = x (M, cols) · tile^T (cols, n) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)n, (int)w->cols, 1.0f, x, (int)ldx,
-                    tile, (int)w->cols, beta, y + r0, (int)ldy);
+        int64_t nr = w->rows - r0 < tr ? w->rows - r0 : tr;
+        for (int64_t k0 = 0; k0 < w->cols; k0 += kt) {
+            int64_t nk = w->cols - k0 < kt ? w->cols - k0 : kt;
+            w->fill(w->weight, r0, nr, k0, nk, tile); /* (nr, nk) */
+            /* y[:, r0:r0+nr] (+)= x[:, k0:k0+nk] (M, nk) · tile^T (nk, nr); the first slice applies beta */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)nr, (int)nk, 1.0f, x + k0, (int)ldx,
+                        tile, (int)nk, k0 == 0 ? beta : 1.0f, y + r0, (int)ldy);
+        }
     }
     if (own)
         tb_free(tile);
@@ -88,11 +116,11 @@ tb_status tb_tiled_matmul_dyw(float *dx, int64_t lddx, const float *dy, int64_t 
     tb_status st = begin(&tile, &own, w, M, lddx, w->cols, lddy, w->rows, err);
     if (st != TB_OK || M == 0)
         return st;
-    const int64_t tr = tb_tiled_tile_rows(w);
+    const int64_t tr = tb_tiled_backward_rows(w);
     for (int64_t r0 = 0; r0 < w->rows; r0 += tr) {
         int64_t n = w->rows - r0 < tr ? w->rows - r0 : tr;
-        w->fill(w->weight, r0, n, tile);
-        /* dx (M, cols) += dy[:, r0:r0+n] (M, n) · tile (n, cols); the first tile applies beta. */
+        w->fill(w->weight, r0, n, 0, w->cols, tile); /* (n, cols) */
+        /* dx (M, cols) (+)= dy[:, r0:r0+n] (M, n) · tile (n, cols); the first tile applies beta */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)w->cols, (int)n, 1.0f, dy + r0,
                     (int)lddy, tile, (int)w->cols, r0 == 0 ? beta : 1.0f, dx, (int)lddx);
     }

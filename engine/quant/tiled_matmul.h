@@ -3,10 +3,13 @@
  * The two products a frozen base linear needs (DESIGN.md §3; the base gets no gradient):
  *   forward         y  (M, out) = x  (M, in)  · W^T      W is [out, in]
  *   input gradient  dx (M, in)  = dy (M, out) · W
- * W is never materialized in fp32: rows [r0, r0 + tr) are expanded into an fp32 tile
- * (tr, in) by the weight's fill function and handed to cblas_sgemm. Forward writes y's
- * columns [r0, r0 + tr) per tile; backward adds one rank-tr update per tile into dx.
- * Fill functions exist for NF4 (tb_nf4_dequant_rows) and for dense F32/BF16/F16 weights.
+ * W is never materialized in fp32: a tile of it is expanded by the weight's fill function
+ * and handed to cblas_sgemm, and each product tiles along its own reduction dimension so
+ * that sgemm packs every slice of the big activation operand exactly once:
+ *   forward: column tiles W[:, k0:k0+kt] (out, kt); y += x[:, k0:k0+kt] · tile^T
+ *   backward: row tiles W[r0:r0+tr, :] (tr, in);  dx += dy[:, r0:r0+tr] · tile
+ * (Row tiles in the forward re-pack all of x per tile: 1.6-2.7x slower, BENCHMARKS.md.)
+ * Fill functions exist for NF4 (tb_nf4_dequant_tile) and for dense F32/BF16/F16 weights.
  *
  * `tile` is caller scratch of tb_tiled_tile_floats(w) floats (64-byte aligned is best, e.g.
  * tb_alloc); NULL makes the call allocate and free its own (TB_MEM_SCRATCH).
@@ -17,8 +20,8 @@
 
 #include "engine/quant/nf4.h"
 
-/* Rows [r0, r0 + n) of the weight as fp32 into tile (n, cols). */
-typedef void (*tb_tile_fill_fn)(const void *weight, int64_t r0, int64_t n, float *tile);
+/* Rows [r0, r0 + nr) x columns [c0, c0 + nc) of the weight as fp32 into tile (nr, nc). */
+typedef void (*tb_tile_fill_fn)(const void *weight, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *tile);
 
 typedef struct tb_tiled_weight {
     const void *weight;    /* what fill reads: a tb_nf4, or a tb_tiled_dense */
@@ -37,8 +40,9 @@ tb_tiled_weight tb_tiled_weight_nf4(const tb_nf4 *w);
 /* `d` must outlive the returned view. */
 tb_tiled_weight tb_tiled_weight_dense(const tb_tiled_dense *d, int64_t rows);
 
-/* Rows per tile (about 64K fp32 values, at least 1, at most rows) and the scratch size. */
-int64_t tb_tiled_tile_rows(const tb_tiled_weight *w);
+/* Tile shapes (about 256K fp32 values each, 1 MB) and the scratch both products need. */
+void tb_tiled_forward_tile(const tb_tiled_weight *w, int64_t *rows, int64_t *cols);  /* (out or less, kt) */
+int64_t tb_tiled_backward_rows(const tb_tiled_weight *w);                             /* (tr, in) */
 size_t tb_tiled_tile_floats(const tb_tiled_weight *w);
 
 /* y (M, ldy >= rows) = x (M, ldx >= cols) · W^T + beta · y */

@@ -340,6 +340,14 @@ static void check_kernels_on(const tb_nf4 *w, const char *label)
         tb_nf4_dequant_rows(w, r0, nr, a);
         tb_nf4_dequant_range_ref(w, r0 * w->cols, nr * w->cols, b);
         expect_bits(a, b, (size_t)(nr * w->cols), 4, kernels[k]);
+        /* tiles: a column slice on block boundaries when the layout has them, and an odd one */
+        for (int t = 0; t < 2; t++) {
+            int64_t c0 = t ? 3 : (w->cols % 64 ? 0 : 64), nc = t ? w->cols / 2 : (w->cols > 128 ? 128 : w->cols - c0);
+            tb_nf4_dequant_tile(w, r0, nr, c0, nc, a);
+            for (int64_t r = 0; r < nr; r++)
+                tb_nf4_dequant_range_ref(w, (r0 + r) * w->cols + c0, nc, b + r * nc);
+            expect_bits(a, b, (size_t)(nr * nc), 4, kernels[k]);
+        }
     }
     tb_nf4_use_kernel(NULL);
     free(a);
@@ -361,6 +369,10 @@ static void test_kernels_vs_ref(void **state)
     assert_int_equal(tb_nf4_quantize(&dq, x, TB_DTYPE_F32, rows, cols, true, "k", &err), TB_OK);
     check_kernels_on(&w, "kernels/rows=37,cols=197");
     check_kernels_on(&dq, "kernels-dq/rows=37,cols=197");
+    tb_nf4 al;
+    assert_int_equal(tb_nf4_quantize(&al, x, TB_DTYPE_F32, 28, 256, true, "k", &err), TB_OK);
+    check_kernels_on(&al, "kernels-dq/rows=28,cols=256");
+    tb_nf4_free(&al);
     print_message("# best dequant kernel here: %s\n", tb_nf4_kernel_name());
     tb_nf4_free(&w);
     tb_nf4_free(&dq);

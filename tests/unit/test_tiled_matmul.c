@@ -90,7 +90,9 @@ static void run_case(const mm_case *c, bool backward)
         ref_matmul(ref, abs_sum, a, lda, deq, 1, in, M, N, K);
 
     tb_tiled_set_budget(c->tile_floats);
-    int64_t tiles = (out + tb_tiled_tile_rows(&tw) - 1) / tb_tiled_tile_rows(&tw);
+    int64_t fr, fc, br = tb_tiled_backward_rows(&tw);
+    tb_tiled_forward_tile(&tw, &fr, &fc);
+    int64_t tiles = backward ? (out + br - 1) / br : ((out + fr - 1) / fr) * ((in + fc - 1) / fc);
     float *tile = c->tile_floats ? NULL : malloc(tb_tiled_tile_floats(&tw) * sizeof(float)); /* NULL: own scratch */
     tb_status st;
     if (c->wt == TB_DTYPE_NF4) /* the NF4 shorthands */
@@ -139,6 +141,7 @@ static const mm_case cases[] = {
     {33, 64, 197, 0, 0, 0.0f, TB_DTYPE_NF4, true},       /* one default tile; blocks straddle rows */
     {1, 300, 64, 64 * 7, 3, 1.0f, TB_DTYPE_NF4, false},  /* a decode step: M=1, 43 tiles */
     {16, 37, 130, 1, 0, 0.0f, TB_DTYPE_NF4, true},       /* budget below a row: one row per tile */
+    {6, 96, 256, 96 * 128, 1, 1.0f, TB_DTYPE_NF4, true},  /* column tiles on block boundaries */
     {9, 150, 96, 96 * 40, 2, 1.0f, TB_DTYPE_BF16, false}, /* dense bf16 weights, same tiling */
     {5, 70, 33, 33 * 16, 0, 0.0f, TB_DTYPE_F16, false},
 };
