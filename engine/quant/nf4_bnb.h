@@ -14,12 +14,14 @@
  * file's mapping, the small fp32 arrays are copied (they may sit unaligned in the file).
  *
  * The parts-level functions take tensor records and need no file; the file-level ones
- * (nf4_load.c) look the companions up by name in an open engine/io/safetensors.h file. */
+ * (nf4_load.c) look the companions up by name in an open safetensors file or model
+ * directory (engine/io). */
 #ifndef TB_QUANT_NF4_BNB_H
 #define TB_QUANT_NF4_BNB_H
 
 #include <stdbool.h>
 
+#include "engine/io/hf_model.h"
 #include "engine/io/safetensors.h"
 #include "engine/quant/nf4.h"
 
@@ -48,17 +50,29 @@ tb_status tb_nf4_from_tensor(tb_nf4 *out, const tb_st_tensor *t, bool double_qua
 
 /* --- file level (nf4_load.c) ------------------------------------------------------------ */
 
-/* True when st holds `weight_name` in bitsandbytes 4-bit layout (its quant_state companion
+/* Where tensors come from: one safetensors file, or a (possibly sharded) model directory,
+ * whose shards may split a weight from its companions. find returns NULL when absent and
+ * sets *file (for messages) when found. */
+typedef struct tb_nf4_source {
+    const void *src;
+    const tb_st_tensor *(*find)(const void *src, const char *name, const char **file);
+    const char *path;  /* for "missing" messages */
+} tb_nf4_source;
+
+tb_nf4_source tb_nf4_source_safetensors(const tb_safetensors *st);
+tb_nf4_source tb_nf4_source_hf_model(const tb_hf_model *m);
+
+/* True when src holds `weight_name` in bitsandbytes 4-bit layout (its quant_state companion
  * for nf4 or fp4 is present). */
-bool tb_nf4_bnb_present(const tb_safetensors *st, const char *weight_name);
+bool tb_nf4_bnb_present(tb_nf4_source src, const char *weight_name);
 
 /* Load the bitsandbytes 4-bit weight `weight_name` ("model.layers.0.mlp.up_proj.weight").
- * Close st only after tb_nf4_free(out). fp4 checkpoints are refused (TB_ERR_UNSUPPORTED). */
-tb_status tb_nf4_load_bnb(tb_nf4 *out, const tb_safetensors *st, const char *weight_name, tb_error *err);
+ * Close the file/model only after tb_nf4_free(out). fp4 is refused (TB_ERR_UNSUPPORTED). */
+tb_status tb_nf4_load_bnb(tb_nf4 *out, tb_nf4_source src, const char *weight_name, tb_error *err);
 
-/* What the model loader calls for a target linear weight: a bitsandbytes 4-bit tensor loads
- * as stored; an F32/BF16/F16 tensor is quantized (nf4-dq when double_quant). */
-tb_status tb_nf4_load(tb_nf4 *out, const tb_safetensors *st, const char *weight_name, bool double_quant,
-                      tb_error *err);
+/* What the model loader calls for a target linear weight (tb_quant_is_target): a
+ * bitsandbytes 4-bit tensor loads as stored; an F32/BF16/F16 tensor is quantized at load
+ * (nf4-dq when double_quant). */
+tb_status tb_nf4_load(tb_nf4 *out, tb_nf4_source src, const char *weight_name, bool double_quant, tb_error *err);
 
 #endif

@@ -86,7 +86,7 @@ static tb_status begin(float **tile, bool *own, const tb_tiled_weight *w, int64_
 }
 
 tb_status tb_tiled_matmul_xwt(float *y, int64_t ldy, const float *x, int64_t ldx, const tb_tiled_weight *w,
-                              int64_t M, float beta, float *tile, tb_error *err)
+                              int64_t M, float alpha, float beta, float *tile, tb_error *err)
 {
     bool own;
     tb_status st = begin(&tile, &own, w, M, ldy, w->rows, ldx, w->cols, err);
@@ -100,7 +100,7 @@ tb_status tb_tiled_matmul_xwt(float *y, int64_t ldy, const float *x, int64_t ldx
             int64_t nk = w->cols - k0 < kt ? w->cols - k0 : kt;
             w->fill(w->weight, r0, nr, k0, nk, tile); /* (nr, nk) */
             /* y[:, r0:r0+nr] (+)= x[:, k0:k0+nk] (M, nk) · tile^T (nk, nr); the first slice applies beta */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)nr, (int)nk, 1.0f, x + k0, (int)ldx,
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)nr, (int)nk, alpha, x + k0, (int)ldx,
                         tile, (int)nk, k0 == 0 ? beta : 1.0f, y + r0, (int)ldy);
         }
     }
@@ -110,7 +110,7 @@ tb_status tb_tiled_matmul_xwt(float *y, int64_t ldy, const float *x, int64_t ldx
 }
 
 tb_status tb_tiled_matmul_dyw(float *dx, int64_t lddx, const float *dy, int64_t lddy, const tb_tiled_weight *w,
-                              int64_t M, float beta, float *tile, tb_error *err)
+                              int64_t M, float alpha, float beta, float *tile, tb_error *err)
 {
     bool own;
     tb_status st = begin(&tile, &own, w, M, lddx, w->cols, lddy, w->rows, err);
@@ -121,7 +121,7 @@ tb_status tb_tiled_matmul_dyw(float *dx, int64_t lddx, const float *dy, int64_t 
         int64_t n = w->rows - r0 < tr ? w->rows - r0 : tr;
         w->fill(w->weight, r0, n, 0, w->cols, tile); /* (n, cols) */
         /* dx (M, cols) (+)= dy[:, r0:r0+n] (M, n) · tile (n, cols); the first tile applies beta */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)w->cols, (int)n, 1.0f, dy + r0,
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)w->cols, (int)n, alpha, dy + r0,
                     (int)lddy, tile, (int)w->cols, r0 == 0 ? beta : 1.0f, dx, (int)lddx);
     }
     if (own)
@@ -130,17 +130,17 @@ tb_status tb_tiled_matmul_dyw(float *dx, int64_t lddx, const float *dy, int64_t 
 }
 
 tb_status tb_nf4_matmul_xwt(float *y, int64_t ldy, const float *x, int64_t ldx, const tb_nf4 *w, int64_t M,
-                            float beta, float *tile, tb_error *err)
+                            float alpha, float beta, float *tile, tb_error *err)
 {
     tb_tiled_weight t = tb_tiled_weight_nf4(w);
-    return tb_tiled_matmul_xwt(y, ldy, x, ldx, &t, M, beta, tile, err);
+    return tb_tiled_matmul_xwt(y, ldy, x, ldx, &t, M, alpha, beta, tile, err);
 }
 
 tb_status tb_nf4_matmul_dyw(float *dx, int64_t lddx, const float *dy, int64_t lddy, const tb_nf4 *w, int64_t M,
-                            float beta, float *tile, tb_error *err)
+                            float alpha, float beta, float *tile, tb_error *err)
 {
     tb_tiled_weight t = tb_tiled_weight_nf4(w);
-    return tb_tiled_matmul_dyw(dx, lddx, dy, lddy, &t, M, beta, tile, err);
+    return tb_tiled_matmul_dyw(dx, lddx, dy, lddy, &t, M, alpha, beta, tile, err);
 }
 
 size_t tb_nf4_tile_floats(const tb_nf4 *w)

@@ -13,8 +13,9 @@
  *
  * `tile` is caller scratch of tb_tiled_tile_floats(w) floats (64-byte aligned is best, e.g.
  * tb_alloc); NULL makes the call allocate and free its own (TB_MEM_SCRATCH).
- * beta: 0 overwrites the output, 1 accumulates into it (backward accumulates, STYLE.md
- * rule 4). Leading dimensions let x/y/dx be column slices of wider buffers. */
+ * alpha scales the product; beta: 0 overwrites the output (old contents, NaN included, are
+ * ignored), 1 accumulates into it (backward accumulates, STYLE.md rule 4): the semantics of
+ * backend.h's matmul op. Leading dimensions let x/y/dx be column slices of wider buffers. */
 #ifndef TB_QUANT_TILED_MATMUL_H
 #define TB_QUANT_TILED_MATMUL_H
 
@@ -45,18 +46,18 @@ void tb_tiled_forward_tile(const tb_tiled_weight *w, int64_t *rows, int64_t *col
 int64_t tb_tiled_backward_rows(const tb_tiled_weight *w);                             /* (tr, in) */
 size_t tb_tiled_tile_floats(const tb_tiled_weight *w);
 
-/* y (M, ldy >= rows) = x (M, ldx >= cols) · W^T + beta · y */
+/* y (M, ldy >= rows) = alpha · x (M, ldx >= cols) · W^T + beta · y */
 tb_status tb_tiled_matmul_xwt(float *y, int64_t ldy, const float *x, int64_t ldx, const tb_tiled_weight *w,
-                              int64_t M, float beta, float *tile, tb_error *err);
-/* dx (M, lddx >= cols) = dy (M, lddy >= rows) · W + beta · dx */
+                              int64_t M, float alpha, float beta, float *tile, tb_error *err);
+/* dx (M, lddx >= cols) = alpha · dy (M, lddy >= rows) · W + beta · dx */
 tb_status tb_tiled_matmul_dyw(float *dx, int64_t lddx, const float *dy, int64_t lddy, const tb_tiled_weight *w,
-                              int64_t M, float beta, float *tile, tb_error *err);
+                              int64_t M, float alpha, float beta, float *tile, tb_error *err);
 
 /* The NF4 shorthands: the same products with W = dequant(w). */
 tb_status tb_nf4_matmul_xwt(float *y, int64_t ldy, const float *x, int64_t ldx, const tb_nf4 *w, int64_t M,
-                            float beta, float *tile, tb_error *err);
+                            float alpha, float beta, float *tile, tb_error *err);
 tb_status tb_nf4_matmul_dyw(float *dx, int64_t lddx, const float *dy, int64_t lddy, const tb_nf4 *w, int64_t M,
-                            float beta, float *tile, tb_error *err);
+                            float alpha, float beta, float *tile, tb_error *err);
 size_t tb_nf4_tile_floats(const tb_nf4 *w);
 
 /* Benchmarks only (not thread-safe): tile budget in fp32 values (0 restores the default). */

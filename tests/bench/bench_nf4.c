@@ -178,8 +178,8 @@ static void product(int v, bool backward, float *out, const float *in, const flo
                         wf, (int)cols, 0.0f, out, (int)rows);
         return;
     }
-    tb_status st = backward ? tb_tiled_matmul_dyw(out, cols, in, rows, tw, M_TOKENS, 0.0f, tile, &err)
-                            : tb_tiled_matmul_xwt(out, rows, in, cols, tw, M_TOKENS, 0.0f, tile, &err);
+    tb_status st = backward ? tb_tiled_matmul_dyw(out, cols, in, rows, tw, M_TOKENS, 1.0f, 0.0f, tile, &err)
+                            : tb_tiled_matmul_xwt(out, rows, in, cols, tw, M_TOKENS, 1.0f, 0.0f, tile, &err);
     if (st != TB_OK) {
         fprintf(stderr, "bench_nf4: %s\n", err.message);
         exit(1);
@@ -257,7 +257,7 @@ static void bench_tile_budget(void)
         for (int b = 0; b < NB; b++) {
             tb_tiled_set_budget(budgets[b]);
             double t0 = now();
-            if (tb_nf4_matmul_xwt(y, rows, x, cols, &dq, M_TOKENS, 0.0f, NULL, &err) != TB_OK)
+            if (tb_nf4_matmul_xwt(y, rows, x, cols, &dq, M_TOKENS, 1.0f, 0.0f, NULL, &err) != TB_OK)
                 exit(1);
             if (run >= 0)
                 t[b][run] = now() - t0;

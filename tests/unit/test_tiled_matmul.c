@@ -65,8 +65,10 @@ static void run_case(const mm_case *c, bool backward)
         wf[i] = frand() * 0.05f;
     for (int64_t i = 0; i < M * lda; i++)
         a[i] = frand();
+    /* beta 0 must ignore the old output, NaN included (backend.h matmul semantics) */
     for (int64_t i = 0; i < M * ldc; i++)
-        y0[i] = (i % ldc) < N ? frand() : CANARY;
+        y0[i] = (i % ldc) < N ? (c->beta == 0.0f ? NAN : frand()) : CANARY;
+    const float alpha = c->pad ? 0.5f : 1.0f;
     memcpy(y, y0, (size_t)(M * ldc) * sizeof(float));
 
     tb_nf4 w = {0};
@@ -96,11 +98,11 @@ static void run_case(const mm_case *c, bool backward)
     float *tile = c->tile_floats ? NULL : malloc(tb_tiled_tile_floats(&tw) * sizeof(float)); /* NULL: own scratch */
     tb_status st;
     if (c->wt == TB_DTYPE_NF4) /* the NF4 shorthands */
-        st = backward ? tb_nf4_matmul_dyw(y, ldc, a, lda, &w, M, c->beta, tile, &err)
-                      : tb_nf4_matmul_xwt(y, ldc, a, lda, &w, M, c->beta, tile, &err);
+        st = backward ? tb_nf4_matmul_dyw(y, ldc, a, lda, &w, M, alpha, c->beta, tile, &err)
+                      : tb_nf4_matmul_xwt(y, ldc, a, lda, &w, M, alpha, c->beta, tile, &err);
     else
-        st = backward ? tb_tiled_matmul_dyw(y, ldc, a, lda, &tw, M, c->beta, tile, &err)
-                      : tb_tiled_matmul_xwt(y, ldc, a, lda, &tw, M, c->beta, tile, &err);
+        st = backward ? tb_tiled_matmul_dyw(y, ldc, a, lda, &tw, M, alpha, c->beta, tile, &err)
+                      : tb_tiled_matmul_xwt(y, ldc, a, lda, &tw, M, alpha, c->beta, tile, &err);
     assert_int_equal(st, TB_OK);
     tb_tiled_set_budget(0);
 
@@ -114,8 +116,9 @@ static void run_case(const mm_case *c, bool backward)
                              (long long)j);
                 continue;
             }
-            double want = ref[i * N + j] + (double)c->beta * (double)y0[i * ldc + j];
-            double tol = 4.0 * (double)K * (double)FLT_EPSILON * (abs_sum[i * N + j] + fabs((double)y0[i * ldc + j])) + 1e-30;
+            double old = c->beta == 0.0f ? 0.0 : (double)c->beta * (double)y0[i * ldc + j];
+            double want = (double)alpha * ref[i * N + j] + old;
+            double tol = 4.0 * (double)K * (double)FLT_EPSILON * (abs_sum[i * N + j] + fabs(old)) + 1e-30;
             if (fabs((double)got - want) > tol)
                 fail_msg("%s-%s/M=%lld,out=%lld,in=%lld,tiles=%lld,beta=%g: [%lld, %lld] = %.9g, want %.9g (tol %.3g)",
                          backward ? "dyw" : "xwt", kind(c), (long long)M, (long long)out, (long long)in, (long long)tiles,
@@ -167,9 +170,9 @@ static void test_bad_arguments(void **state)
     tb_nf4 w;
     tb_error err;
     assert_int_equal(tb_nf4_quantize(&w, wf, TB_DTYPE_F32, 4, 64, false, "mm", &err), TB_OK);
-    assert_int_equal(tb_nf4_matmul_xwt(y, 3, x, 64, &w, 1, 0.0f, NULL, &err), TB_ERR_INVALID); /* ldy < out */
-    assert_int_equal(tb_nf4_matmul_dyw(x, 64, y, 2, &w, 1, 0.0f, NULL, &err), TB_ERR_INVALID); /* lddy < out */
-    assert_int_equal(tb_nf4_matmul_xwt(y, 4, x, 64, &w, 0, 0.0f, NULL, &err), TB_OK);          /* M = 0: no-op */
+    assert_int_equal(tb_nf4_matmul_xwt(y, 3, x, 64, &w, 1, 1.0f, 0.0f, NULL, &err), TB_ERR_INVALID); /* ldy < out */
+    assert_int_equal(tb_nf4_matmul_dyw(x, 64, y, 2, &w, 1, 1.0f, 0.0f, NULL, &err), TB_ERR_INVALID); /* lddy < out */
+    assert_int_equal(tb_nf4_matmul_xwt(y, 4, x, 64, &w, 0, 1.0f, 0.0f, NULL, &err), TB_OK);          /* M = 0 */
     tb_nf4_free(&w);
 }
 
