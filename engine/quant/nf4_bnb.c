@@ -66,6 +66,9 @@ static tb_status parse_state(bnb_state *s, const tb_st_tensor *t, const char *fi
             if (s->shape[i] <= 0 || s->shape[i] > ((int64_t)1 << 40))
                 st = FAIL(TB_ERR_FORMAT, t, "shape[%d] must be a positive integer", i);
         }
+        if (st == TB_OK && s->ndim == 2 && s->shape[0] > ((int64_t)1 << 48) / s->shape[1])
+            st = FAIL(TB_ERR_FORMAT, t, "shape [%lld, %lld] is too large", (long long)s->shape[0],
+                      (long long)s->shape[1]);
         json_t *off = json_object_get(root, "nested_offset"), *nbs = json_object_get(root, "nested_blocksize");
         s->nested = off && !json_is_null(off);
         if (st == TB_OK && s->nested) {

@@ -207,6 +207,8 @@ static void test_bnb_refusals(void **state)
          "\"nested_offset\": \"x\", \"nested_blocksize\": 256}", TB_ERR_FORMAT, "nested_offset"},
         {"{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"float16\", \"shape\": [64, 64]}", TB_ERR_FORMAT,
          "lacks nested_offset"}, /* U8 absmax without the nested state */
+        {"{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"float16\", \"shape\": [1099511627776, "
+         "1099511627776]}", TB_ERR_FORMAT, "too large"},
         {"[1, 2]", TB_ERR_FORMAT, "JSON object"},
         {"{\"quant_type\": ", TB_ERR_FORMAT, "JSON object"},
     };
