@@ -160,8 +160,9 @@ float tb_nf4_block_scale(const tb_nf4 *w, int64_t b)
     if (!w->qabsmax)
         return w->absmax[b];
     /* map[q] * nested, rounded to fp32, then + offset, rounded again: bitsandbytes'
-     * dequantize_blockwise followed by `absmax += offset`. Two statements so that no
-     * compiler fuses them into one fma (which would round once). */
+     * dequantize_blockwise followed by `absmax += offset`. A fused multiply-add would round
+     * once and change bits; -std=c11 keeps GCC's -ffp-contract=off, and the golden test
+     * (dequantized absmax) catches a build that fuses. */
     float a = tb_quant8_value(w->qabsmax[b], w->nested_absmax[b / w->nested_blocksize], w->nested_map);
     float s = a + w->offset;
     return s;
