@@ -6,5 +6,6 @@
 const tb_cli_command tb_cli_commands[] = {
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
     {"help", "list the commands", tb_cli_help},
+    {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {0},
 };
