@@ -1,6 +1,7 @@
 /* tunebench test tool — fill a run store the way trainers do, through the run-store API
  * (the schema has one owner: engine/io/run_store.c).
  *
+ *   runs_fixture init DB                     an empty store
  *   runs_fixture populate DB                 six runs: four LoRA ranks, a diverged full
  *                                            fine-tune, a crashed (stale) run
  *   runs_fixture grow DB NAME STEPS MS [K]   a live trainer: one step every MS ms, an eval
@@ -207,10 +208,18 @@ static int grow(const char *db, const char *name, int steps, int ms, int every)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "init") == 0) {
+        tb_run_store *rs;
+        tb_error err;
+        if (tb_run_store_open(&rs, argv[2], false, &err) != TB_OK)
+            return die("open", &err);
+        tb_run_store_close(rs);
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[1], "populate") == 0)
         return populate(argv[2]);
     if ((argc == 6 || argc == 7) && strcmp(argv[1], "grow") == 0)
         return grow(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), argc == 7 ? atoi(argv[6]) : 20);
-    fprintf(stderr, "usage: runs_fixture populate DB | grow DB NAME STEPS MS [EVAL_EVERY]\n");
+    fprintf(stderr, "usage: runs_fixture init DB | populate DB | grow DB NAME STEPS MS [EVAL_EVERY]\n");
     return 2;
 }
