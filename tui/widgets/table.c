@@ -156,6 +156,13 @@ int tb_table_selected(const tb_table *t, int *rows, int max)
 
 /* ---- layout ------------------------------------------------------------------------- */
 
+/* A column's drawn width: room for its title plus the sort arrow, whatever the cells need. */
+static int col_width(const tb_table *t, int c)
+{
+    int tw = tb_text_width(t->cols[c].title) + 1;
+    return t->cols[c].width > tw ? t->cols[c].width : tw;
+}
+
 /* The columns shown in w display columns and where each starts; returns how many. */
 static int layout(const tb_table *t, int w, int *cols, int *xs)
 {
@@ -163,11 +170,11 @@ static int layout(const tb_table *t, int w, int *cols, int *xs)
     for (int c = 0; c < t->n_cols; c++) {
         if (c >= t->frozen && c < t->frozen + t->hscroll)
             continue;
-        if (x + t->cols[c].width > w)
+        if (x + col_width(t, c) > w - 1) /* the last column shows the "more" arrow */
             break;
         cols[n] = c;
         xs[n++] = x;
-        x += t->cols[c].width + 1;
+        x += col_width(t, c) + 1;
     }
     return n;
 }
@@ -179,7 +186,7 @@ int tb_table_column_at(const tb_table *t, int x, int w)
         return -1;
     int n = layout(t, w, cols, xs);
     for (int i = 0; i < n; i++)
-        if (x >= xs[i] && x < xs[i] + t->cols[cols[i]].width + 1)
+        if (x >= xs[i] && x < xs[i] + col_width(t, cols[i]) + 1)
             return cols[i];
     return -1;
 }
@@ -288,11 +295,11 @@ int tb_table_click(tb_table *t, int y, int x, int w)
 
 /* ---- drawing ------------------------------------------------------------------------ */
 
-static void draw_cell(WINDOW *win, int y, int x, const tb_table_column *c, tb_role role, const char *text)
+static void draw_cell(WINDOW *win, int y, int x, int width, bool right, tb_role role, const char *text)
 {
     int tw = tb_text_width(text);
-    int pad = c->right && tw < c->width ? c->width - tw : 0;
-    tb_draw_text(win, y, x + pad, c->width - pad, role, text);
+    int pad = right && tw < width ? width - tw : 0;
+    tb_draw_text(win, y, x + pad, width - pad, role, text);
 }
 
 static void draw_header(const tb_table *t, WINDOW *win, int y, int x, int w, const int *cols, const int *xs, int n)
@@ -301,12 +308,12 @@ static void draw_header(const tb_table *t, WINDOW *win, int y, int x, int w, con
     tb_draw_fill(win, y, x, w, TB_ROLE_LABEL);
     for (int i = 0; i < n; i++) {
         const tb_table_column *c = &t->cols[cols[i]];
+        /* The sort arrow sits on the title's outer side: before right-aligned titles (so they
+         * stay over their numbers), after left-aligned ones. */
+        const char *arrow = cols[i] != t->sort_col ? "" : t->sort_desc ? (u ? "▼" : "v") : (u ? "▲" : "^");
         char title[128];
-        if (cols[i] == t->sort_col)
-            snprintf(title, sizeof title, "%s%s", c->title, t->sort_desc ? (u ? "▼" : "v") : (u ? "▲" : "^"));
-        else
-            snprintf(title, sizeof title, "%s", c->title);
-        draw_cell(win, y, x + xs[i], c, TB_ROLE_LABEL, title);
+        snprintf(title, sizeof title, "%s%s%s", c->right ? arrow : "", c->title, c->right ? "" : arrow);
+        draw_cell(win, y, x + xs[i], col_width(t, cols[i]), c->right, TB_ROLE_LABEL, title);
     }
     if (t->hscroll > 0)
         tb_draw_text(win, y, x, 1, TB_ROLE_LABEL, u ? "◀" : "<");
@@ -350,7 +357,8 @@ void tb_table_draw(tb_table *t, WINDOW *win, int y, int x, int h, int w)
             role = TB_ROLE_NORMAL;
             buf[0] = '\0';
             t->src.cell(t->src.ctx, row, cols[i], buf, sizeof buf, &role);
-            draw_cell(win, ry, x + xs[i], &t->cols[cols[i]], at_cursor ? TB_ROLE_SELECTED : role, buf);
+            const tb_table_column *c = &t->cols[cols[i]];
+            draw_cell(win, ry, x + xs[i], col_width(t, cols[i]), c->right, at_cursor ? TB_ROLE_SELECTED : role, buf);
         }
     }
 }
