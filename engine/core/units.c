@@ -15,46 +15,38 @@ static void scaled(double v, const char *suffix, char *buf, size_t size)
         snprintf(buf, size, "%.2f%s", v, suffix);
 }
 
-const char *tb_format_count(int64_t n, char *buf, size_t size)
+/* n in units of base^k with the k-th suffix; below base, exactly with unit0. */
+static const char *human(int64_t n, double base, const char *unit0, const char *const suffix[4], char *buf,
+                         size_t size)
 {
-    static const char *const suffix[] = {"k", "M", "B", "T"};
     if (n < 0) {
         snprintf(buf, size, "-");
         return buf;
     }
-    if (n < 1000) {
-        snprintf(buf, size, "%lld", (long long)n);
+    if ((double)n < base) {
+        snprintf(buf, size, "%lld%s", (long long)n, unit0);
         return buf;
     }
-    double v = (double)n / 1000;
+    double v = (double)n / base;
     int k = 0;
-    while (v >= 999.5 && k < 3) {
-        v /= 1000;
+    while (v >= base - 0.5 && k < 3) { /* 999.7k reads as 1.00M, not 1000k */
+        v /= base;
         k++;
     }
     scaled(v, suffix[k], buf, size);
     return buf;
 }
 
+const char *tb_format_count(int64_t n, char *buf, size_t size)
+{
+    static const char *const suffix[4] = {"k", "M", "B", "T"};
+    return human(n, 1000, "", suffix, buf, size);
+}
+
 const char *tb_format_bytes(int64_t n, char *buf, size_t size)
 {
-    static const char *const suffix[] = {" KiB", " MiB", " GiB", " TiB"};
-    if (n < 0) {
-        snprintf(buf, size, "-");
-        return buf;
-    }
-    if (n < 1024) {
-        snprintf(buf, size, "%lld B", (long long)n);
-        return buf;
-    }
-    double v = (double)n / 1024;
-    int k = 0;
-    while (v >= 1023.5 && k < 3) {
-        v /= 1024;
-        k++;
-    }
-    scaled(v, suffix[k], buf, size);
-    return buf;
+    static const char *const suffix[4] = {" KiB", " MiB", " GiB", " TiB"};
+    return human(n, 1024, " B", suffix, buf, size);
 }
 
 const char *tb_format_duration(double seconds, char *buf, size_t size)
