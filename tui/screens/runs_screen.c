@@ -28,6 +28,9 @@
 #define MAX_OVERLAY 6          /* one theme series color each */
 #define REOPEN_TICKS 10        /* look for a missing store once a second */
 #define STALE_TICKS 10         /* re-check trainer pids once a second */
+/* The run list derives live summaries from the metrics (~3 ms per unsummarized 10k-step run
+ * here): re-read it at most once a second; curves, read incrementally, every tick. */
+#define LIST_TICKS 10
 
 typedef enum curves_shown { SHOW_BOTH = 0, SHOW_TRAIN, SHOW_EVAL, SHOW_COUNT } curves_shown;
 static const char *const shown_names[SHOW_COUNT] = {"train + eval (dots)", "train", "eval (dots)"};
@@ -49,6 +52,8 @@ typedef struct runs_screen {
     int plotted[MAX_OVERLAY];  /* rows overlaid, in selection order */
     int n_plotted;
     long ticks;
+    long list_tick;            /* tick of the last run-list read */
+    bool list_stale;           /* the store changed since then */
     bool ema, log_y;
     double ema_alpha;
     int zoom;
@@ -158,9 +163,15 @@ static int poll_store(runs_screen *r)
         set_error(r, &err);
         return TB_UI_REDRAW;
     }
-    if (!changed)
+    r->list_stale |= changed;
+    bool list_due = r->list_stale && (r->rows.n == 0 || r->ticks - r->list_tick >= LIST_TICKS);
+    if (list_due) {
+        reload_runs(r);
+        r->list_tick = r->ticks;
+        r->list_stale = false;
+    }
+    if (!changed && !list_due)
         return TB_UI_IGNORED;
-    reload_runs(r);
     refresh_curves(r);
     return TB_UI_REDRAW;
 }
