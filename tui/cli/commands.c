@@ -4,7 +4,9 @@
 #include "tui/cli/commands.h"
 
 const tb_cli_command tb_cli_commands[] = {
+    {"calc", "LoRA calculator: parameters, adapter size, rank for a budget, training memory", tb_cmd_calc},
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
     {"help", "list the commands", tb_cli_help},
+    {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {0},
 };

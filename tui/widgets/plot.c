@@ -247,11 +247,13 @@ void tb_plot_draw(WINDOW *win, int y, int x, int h, int w, const tb_plot_series 
     /* Legend. */
     int lx = x + axis_w;
     for (int k = 0; k < n && lx < x + w; k++) {
+        if (!s[k].name)
+            continue;
         char mark[8];
         snprintf(mark, sizeof mark, o->utf8 ? "━ " : "%c ", s[k].glyph);
         lx += tb_draw_text(win, y, lx, x + w - lx, s[k].role, mark);
         lx += tb_draw_textf(win, y, lx, x + w - lx, TB_ROLE_NORMAL, "%s%s  ", s[k].name,
-                            s[k].smooth && o->ema > 0 ? " (smoothed)" : "");
+                            s[k].smooth && o->ema > 0 && !o->terse_legend ? " (smoothed)" : "");
     }
     if (o->has_best && lx < x + w)
         lx += tb_draw_textf(win, y, lx, x + w - lx, best_role, "%s best", o->utf8 ? "◆" : "@");
