@@ -59,11 +59,11 @@ void tb_run_info_init(tb_run_info *r)
     memset(r, 0, sizeof *r);
     r->id = -1;
     r->status = TB_RUN_CREATED;
-    r->started = r->ended = r->updated = NAN;
+    r->started = r->ended = r->updated = (double)NAN;
     r->pid = r->rank = r->total_steps = r->last_step = r->best_eval_step = r->batch = -1;
     r->trainable_params = r->peak_mem_bytes = r->adapter_bytes = -1;
-    r->alpha = r->lr = r->epochs = NAN;
-    r->best_eval_loss = r->final_eval_loss = r->final_train_loss = r->tokens_per_s = r->wall_time = NAN;
+    r->alpha = r->lr = r->epochs = (double)NAN;
+    r->best_eval_loss = r->final_eval_loss = r->final_train_loss = r->tokens_per_s = r->wall_time = (double)NAN;
 }
 
 static tb_status db_fail(tb_run_store *rs, tb_error *err, const char *what)

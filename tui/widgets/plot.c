@@ -47,7 +47,7 @@ void tb_plot_ema(const double *y, size_t n, double alpha, double *out)
     double s = 0, weight = 0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i])) {
-            out[i] = NAN;
+            out[i] = (double)NAN;
             continue;
         }
         s = alpha * s + (1 - alpha) * y[i];
