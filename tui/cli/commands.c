@@ -10,5 +10,6 @@ const tb_cli_command tb_cli_commands[] = {
     {"help", "list the commands", tb_cli_help},
     {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
     {"tokenizer-train", "learn a byte-level BPE tokenizer.json from a text corpus", tb_cmd_tokenizer_train},
+    {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {0},
 };
