@@ -14,20 +14,20 @@ tui_start 110 30 "$TB" --data "$EX/flawed.jsonl"
 tui_wait 'F1 Decide' >/dev/null
 tui_keys F2
 tap_ok "data/F2 opens the Data screen and loads --data" "$(tui_wait '3 errors, 2 warnings'; echo $?)"
-tap_ok "data/summary lists checks with counts" "$(tui_wait 'missing_field        error      1' && tui_wait 'format_inconsistent'; echo $?)"
+tap_ok "data/summary lists checks with counts" "$(tui_wait 'missing_field       error      1   3.3%' && tui_wait 'format_inconsistent warn'; echo $?)"
 tap_ok "data/findings show lines" "$(tui_wait '    13 error dup_exact'; echo $?)"
 
 tui_keys Right f
 tap_ok "data/f filters to errors" "$(tui_wait 'Findings: 3 shown, severity error'; echo $?)"
 tui_keys f f f
 tap_ok "data/f cycles back to all" "$(tui_wait 'Findings: 5 shown, severity all'; echo $?)"
-tui_keys s s s
-tap_ok "data/s sorts by a column (arrow in the header)" "$(tui_wait 'Check▲'; echo $?)"
-tui_keys S
-tap_ok "data/S reverses" "$(tui_wait 'Check▼'; echo $?)"
-tui_keys s s s
+tui_keys '>' '>' '>'
+tap_ok "data/> sorts by the next column (arrow in the header)" "$(tui_wait 'Check▲'; echo $?)"
+tui_keys I
+tap_ok "data/I inverts the order" "$(tui_wait 'Check▼'; echo $?)"
+tui_keys '>' '>' '>'
 
-# Enter on the duplicate (third row in line order) shows the example.
+# Enter on the duplicate (the second row in line order) shows the example.
 tui_keys Home Down Enter
 tap_ok "data/Enter shows the example" "$(tui_wait 'dup_exact (error), row 12, line 13'; echo $?)"
 tap_ok "data/the example shows the row's fields" "$(tui_wait 'Un pingouin est un oiseau.'; echo $?)"

@@ -1,6 +1,5 @@
-/* The Data screen's widgets, their logic without a terminal: table filter/sort/selection and
- * scrolling, text wrapping and line lookup, path completion on a real directory, histogram
- * bar heights, ETA text. */
+/* The Data screen's widgets, their logic without a terminal: text wrapping and line lookup,
+ * path completion on a real directory, histogram bar heights, ETA text. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,86 +16,7 @@
 #include "tui/widgets/histogram.h"
 #include "tui/widgets/pathentry.h"
 #include "tui/widgets/progress.h"
-#include "tui/widgets/table.h"
 #include "tui/widgets/textview.h"
-
-/* ---- table: 10 rows, value = (row * 7) % 10, filter keeps even values ----------------- */
-
-static bool only_even;
-
-static void cell(void *ctx, int row, int col, char *buf, size_t size)
-{
-    (void)ctx;
-    if (col == 0)
-        snprintf(buf, size, "%d", row);
-    else
-        snprintf(buf, size, "v%d", (row * 7) % 10);
-}
-
-static bool keep(void *ctx, int row)
-{
-    (void)ctx;
-    return !only_even || ((row * 7) % 10) % 2 == 0;
-}
-
-static const tb_table_col cols[] = {{"Row", 4, true}, {"Value", 0, false}};
-
-static void test_table_sort_filter_keeps_selection(void **state)
-{
-    (void)state;
-    tb_table t;
-    tb_table_init(&t, cols, 2, NULL, cell);
-    t.keep = keep;
-    only_even = false;
-    tb_table_set_rows(&t, 10);
-    assert_int_equal(t.n_view, 10);
-    assert_int_equal(tb_table_selected(&t), 0);
-    tb_table_sort(&t, 1); /* by "vN": row r has value 7r mod 10 → order of rows 0,3,6,9,2,5,8,1,4,7 */
-    int want[] = {0, 3, 6, 9, 2, 5, 8, 1, 4, 7};
-    for (int i = 0; i < 10; i++)
-        assert_int_equal(t.view[i], want[i]);
-    assert_true(tb_table_select_row(&t, 8));
-    tb_table_sort(&t, 1); /* again: descending, selection follows row 8 */
-    assert_int_equal(t.view[0], 7);
-    assert_int_equal(tb_table_selected(&t), 8);
-    only_even = true; /* values 0,4,8,2,6 → rows 0,2,4,6,8 */
-    tb_table_refresh(&t);
-    assert_int_equal(t.n_view, 5);
-    assert_int_equal(tb_table_selected(&t), 8);
-    only_even = false;
-    tb_table_sort(&t, -1);
-    assert_int_equal(t.view[3], 3);
-    tb_table_free(&t);
-}
-
-static void test_table_keys_scroll(void **state)
-{
-    (void)state;
-    tb_table t;
-    tb_table_init(&t, cols, 2, NULL, cell);
-    tb_table_set_rows(&t, 100);
-    t.page = 10;
-    assert_int_equal(tb_table_key(&t, KEY_DOWN) & TB_UI_REDRAW, TB_UI_REDRAW);
-    assert_int_equal(t.sel, 1);
-    tb_table_key(&t, KEY_NPAGE);
-    assert_int_equal(t.sel, 10);
-    assert_int_equal(t.top, 1); /* the selection stays on the page */
-    tb_table_key(&t, KEY_END);
-    assert_int_equal(t.sel, 99);
-    assert_int_equal(t.top, 90);
-    assert_int_equal(tb_table_key(&t, KEY_DOWN), TB_UI_HANDLED); /* at the end: no redraw */
-    tb_table_key(&t, KEY_HOME);
-    assert_int_equal(t.top, 0);
-    assert_int_equal(tb_table_key(&t, 'x'), TB_UI_IGNORED);
-    /* A header click sorts; a row click selects. */
-    assert_true(tb_table_click(&t, 0, 1, 40) & TB_UI_REDRAW);
-    assert_int_equal(t.sort_col, 0);
-    tb_table_click(&t, 3, 10, 40);
-    assert_int_equal(t.sel, 2);
-    tb_table_set_rows(&t, 0);
-    assert_int_equal(tb_table_selected(&t), -1);
-    tb_table_free(&t);
-}
 
 /* ---- text view ---------------------------------------------------------------------------- */
 
@@ -225,8 +145,6 @@ int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_sort_filter_keeps_selection),
-        cmocka_unit_test(test_table_keys_scroll),
         cmocka_unit_test(test_textview_wraps_at_spaces),
         cmocka_unit_test(test_textview_utf8_and_controls),
         cmocka_unit_test(test_path_completion),

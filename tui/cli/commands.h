@@ -2,7 +2,12 @@
 #ifndef TB_CLI_COMMANDS_H
 #define TB_CLI_COMMANDS_H
 
+int tb_cmd_calc(int argc, char **argv);
 int tb_cmd_decide(int argc, char **argv);
+int tb_cmd_detokenize(int argc, char **argv);
+int tb_cmd_tokenize(int argc, char **argv);
+int tb_cmd_tokenizer_train(int argc, char **argv);
+int tb_cmd_runs(int argc, char **argv);
 int tb_cmd_validate(int argc, char **argv);
 
 #endif

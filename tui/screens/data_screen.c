@@ -21,18 +21,20 @@ static const tb_key_help keys[] = {
     {"↑/↓ PgUp/PgDn", "move in the list; the summary filters the findings by check", NULL},
     {"Enter", "show the example with the offending part highlighted", "Show"},
     {"f", "filter the findings by severity: all, errors, warnings, info", "Filter"},
-    {"s / S", "sort the findings by the next column / reverse the order", "Sort"},
+    {"< / >", "sort the findings by the previous / next column (a header click too)", "Sort"},
+    {"I", "invert the sort order", NULL},
     {"h", "length histograms and statistics (h again: findings)", "Lengths"},
     {"x", "fix and save as... (drops duplicates, trims whitespace, empties placeholder inputs)", "Fix"},
     {"Esc", "close the example; stop a running validation", NULL},
     {0},
 };
 
-static const tb_table_col check_cols[] = {
-    {"Check", 0, false}, {"Sev", 5, false}, {"Count", 6, true}, {"Rows", 6, true},
+/* Widths are set for the window at each draw (tb_data_draw); these are the starting ones. */
+static const tb_table_column check_cols[] = {
+    {"Check", 19, false}, {"Sev", 5, false}, {"Count", 6, true}, {"Rows", 6, true}, {"Looks for", 30, false},
 };
-static const tb_table_col finding_cols[] = {
-    {"Line", 6, true}, {"Sev", 5, false}, {"Check", 19, false}, {"Field", 12, false}, {"Message", 0, false},
+static const tb_table_column finding_cols[] = {
+    {"Line", 5, true}, {"Sev", 5, false}, {"Check", 19, false}, {"Field", 12, false}, {"Message", 40, false},
 };
 
 static double now_s(void)
@@ -46,7 +48,9 @@ static double now_s(void)
 
 static const char *sev_short(tb_severity s) { return s == TB_SEV_ERROR ? "error" : s == TB_SEV_WARNING ? "warn" : "info"; }
 
-static void check_cell(void *ctx, int row, int col, char *buf, size_t size)
+static tb_role sev_role(tb_severity s) { return s == TB_SEV_ERROR ? TB_ROLE_ERROR : s == TB_SEV_WARNING ? TB_ROLE_WARN : TB_ROLE_INFO; }
+
+static void check_cell(void *ctx, int row, int col, char *buf, size_t size, tb_role *role)
 {
     data_screen *d = ctx;
     int c = d->check_rows[row];
@@ -55,53 +59,66 @@ static void check_cell(void *ctx, int row, int col, char *buf, size_t size)
         long n = 0;
         for (int k = 0; k < tb_check_count(); k++)
             n += r->checks[k].count;
-        const char *t[] = {"all checks", "", "", ""};
-        if (col == 2)
+        if (col == 0)
+            snprintf(buf, size, "all checks");
+        else if (col == 2)
             snprintf(buf, size, "%ld", n);
-        else
-            snprintf(buf, size, "%s", t[col]);
+        else if (col == 4)
+            snprintf(buf, size, "every check; pick one to see only its findings");
         return;
     }
     const tb_check_summary *cs = &r->checks[c];
     long base = strcmp(tb_check_name(c), "leakage") == 0 ? r->eval_rows : r->rows;
     switch (col) {
     case 0: snprintf(buf, size, "%s", tb_check_name(c)); break;
-    case 1: snprintf(buf, size, "%s", sev_short(tb_check_severity(c))); break;
+    case 1:
+        snprintf(buf, size, "%s", sev_short(tb_check_severity(c)));
+        *role = sev_role(tb_check_severity(c));
+        break;
     case 2: snprintf(buf, size, "%ld", cs->count); break;
-    default: snprintf(buf, size, "%.1f%%", base ? 100.0 * (double)cs->rows / (double)base : 0.0); break;
+    case 3: snprintf(buf, size, "%.1f%%", base ? 100.0 * (double)cs->rows / (double)base : 0.0); break;
+    default:
+        snprintf(buf, size, "%s", tb_check_about(c));
+        *role = TB_ROLE_DIM;
+        break;
     }
 }
 
-static tb_role sev_role(tb_severity s) { return s == TB_SEV_ERROR ? TB_ROLE_ERROR : s == TB_SEV_WARNING ? TB_ROLE_WARN : TB_ROLE_INFO; }
-
-static tb_role check_role(void *ctx, int row, int col)
+/* The checks table keeps the report's order (errors and structure first). */
+static int check_compare(void *ctx, int a, int b, int col)
 {
-    data_screen *d = ctx;
-    int c = d->check_rows[row];
-    return (col == 1 && c >= 0) ? sev_role(tb_check_severity(c)) : TB_ROLE_NORMAL;
+    (void)ctx;
+    (void)col;
+    return (a > b) - (a < b);
 }
 
-static void finding_cell(void *ctx, int row, int col, char *buf, size_t size)
+static const tb_finding *shown_finding(const data_screen *d, int row) { return &d->rep.findings[d->shown[row]]; }
+
+static void finding_cell(void *ctx, int row, int col, char *buf, size_t size, tb_role *role)
 {
-    const tb_finding *f = &((data_screen *)ctx)->rep.findings[row];
+    const tb_finding *f = shown_finding(ctx, row);
     switch (col) {
-    case 0: snprintf(buf, size, f->in_eval ? "e%ld" : "%ld", f->line); break;
-    case 1: snprintf(buf, size, "%s", sev_short(f->severity)); break;
+    case 0:
+        snprintf(buf, size, f->in_eval ? "e%ld" : "%ld", f->line);
+        *role = TB_ROLE_DIM;
+        break;
+    case 1:
+        snprintf(buf, size, "%s", sev_short(f->severity));
+        *role = sev_role(f->severity);
+        break;
     case 2: snprintf(buf, size, "%s", tb_check_name(f->check)); break;
     case 3: snprintf(buf, size, "%s", f->field); break;
     default: snprintf(buf, size, "%s", f->message); break;
     }
-}
-
-static tb_role finding_role(void *ctx, int row, int col)
-{
-    const tb_finding *f = &((data_screen *)ctx)->rep.findings[row];
-    return col == 1 ? sev_role(f->severity) : col == 0 ? TB_ROLE_DIM : TB_ROLE_NORMAL;
+    /* One line per row: newlines and tabs in a cell become spaces. */
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
 }
 
 static int finding_compare(void *ctx, int a, int b, int col)
 {
-    const tb_finding *x = &((data_screen *)ctx)->rep.findings[a], *y = &((data_screen *)ctx)->rep.findings[b];
+    const tb_finding *x = shown_finding(ctx, a), *y = shown_finding(ctx, b);
     switch (col) {
     case 0:
         if (x->in_eval != y->in_eval)
@@ -114,32 +131,49 @@ static int finding_compare(void *ctx, int a, int b, int col)
     }
 }
 
-static bool finding_keep(void *ctx, int row)
+/* The finding under the cursor, -1 when none. */
+int tb_data_cursor_finding(const data_screen *d)
 {
-    data_screen *d = ctx;
-    const tb_finding *f = &d->rep.findings[row];
-    return (d->check_filter < 0 || f->check == d->check_filter) && (d->sev_filter < 0 || (int)f->severity == d->sev_filter);
+    int row = tb_table_cursor_row(&d->findings);
+    return row >= 0 && row < d->n_shown ? d->shown[row] : -1;
 }
 
-static void apply_check_filter(data_screen *d)
+/* Rebuild the findings table for the check and severity filters, keeping the cursor on the
+ * same finding when it still passes. */
+static void apply_filters(data_screen *d)
 {
-    int r = tb_table_selected(&d->checks);
+    int r = tb_table_cursor_row(&d->checks);
     d->check_filter = r >= 0 ? d->check_rows[r] : -1;
-    tb_table_refresh(&d->findings);
+    int keep = tb_data_cursor_finding(d);
+    d->n_shown = 0;
+    for (long i = 0; i < d->rep.n_findings; i++) {
+        const tb_finding *f = &d->rep.findings[i];
+        if ((d->check_filter < 0 || f->check == d->check_filter) && (d->sev_filter < 0 || (int)f->severity == d->sev_filter))
+            d->shown[d->n_shown++] = (int)i;
+    }
+    tb_table_set_rows(&d->findings, 0); /* the rows are other findings now */
+    tb_table_set_rows(&d->findings, d->n_shown);
+    for (int k = 0; k < d->n_shown && keep >= 0; k++)
+        if (d->shown[k] == keep)
+            tb_table_move_to_row(&d->findings, k);
 }
 
-static void rebuild_tables(data_screen *d)
+static bool rebuild_tables(data_screen *d)
 {
     d->n_check_rows = 0;
     d->check_rows[d->n_check_rows++] = -1;
     for (int c = 0; c < tb_check_count() && c < TB_CHECK_MAX; c++)
         if (d->rep.checks[c].count > 0)
             d->check_rows[d->n_check_rows++] = c;
-    d->checks.sel = 0;
+    free(d->shown);
+    d->shown = malloc((size_t)(d->rep.n_findings ? d->rep.n_findings : 1) * sizeof *d->shown);
+    if (!d->shown)
+        return false;
+    tb_table_set_rows(&d->checks, 0);
     tb_table_set_rows(&d->checks, d->n_check_rows);
-    d->findings.sel = 0;
-    tb_table_set_rows(&d->findings, (int)d->rep.n_findings);
-    apply_check_filter(d);
+    tb_table_set_rows(&d->findings, 0);
+    apply_filters(d);
+    return true;
 }
 
 /* ---- the job ----------------------------------------------------------------------------- */
@@ -221,7 +255,8 @@ static void finish_job(data_screen *d)
     d->have = true;
     d->status[0] = '\0';
     snprintf(d->base.app->session.data_path, sizeof d->base.app->session.data_path, "%s", d->rep.path);
-    rebuild_tables(d);
+    if (!rebuild_tables(d))
+        tb_app_error(app, "Out of memory", "cannot list %ld findings", d->rep.n_findings);
     d->focus = d->rep.n_findings > 0 ? DF_FINDINGS : DF_CHECKS;
 }
 
@@ -235,12 +270,11 @@ static tb_screen *create(tb_app *app)
     d->base.cls = &tb_data_screen_class;
     d->base.app = app;
     d->check_filter = d->sev_filter = -1;
-    tb_table_init(&d->checks, check_cols, 4, d, check_cell);
-    d->checks.role = check_role;
-    tb_table_init(&d->findings, finding_cols, 5, d, finding_cell);
-    d->findings.compare = finding_compare;
-    d->findings.keep = finding_keep;
-    d->findings.role = finding_role;
+    memcpy(d->check_cols, check_cols, sizeof check_cols);
+    memcpy(d->finding_cols, finding_cols, sizeof finding_cols);
+    tb_table_init(&d->checks, d->check_cols, 5, 5, (tb_table_source){.ctx = d, .cell = check_cell, .compare = check_compare});
+    tb_table_init(&d->findings, d->finding_cols, 5, 5,
+                  (tb_table_source){.ctx = d, .cell = finding_cell, .compare = finding_compare});
     d->focus = DF_PATH;
     return &d->base;
 }
@@ -258,6 +292,7 @@ static void destroy(tb_screen *s)
     tb_table_free(&d->checks);
     tb_table_free(&d->findings);
     tb_report_free(&d->rep);
+    free(d->shown);
     free(d);
 }
 
@@ -366,19 +401,16 @@ static int on_key(tb_screen *s, int key)
         return TB_UI_HANDLED | TB_UI_REDRAW;
     case 'f':
         d->sev_filter = d->sev_filter + 1 >= TB_SEV_COUNT ? -1 : d->sev_filter + 1;
-        tb_table_refresh(&d->findings);
+        apply_filters(d);
         return TB_UI_HANDLED | TB_UI_REDRAW;
-    case 's':
-        d->findings.sort_desc = false;
-        d->findings.sort_col = d->findings.sort_col + 1 >= 5 ? -1 : d->findings.sort_col + 1;
-        tb_table_refresh(&d->findings);
-        return TB_UI_HANDLED | TB_UI_REDRAW;
-    case 'S':
-        d->findings.sort_desc = !d->findings.sort_desc;
-        if (d->findings.sort_col < 0)
-            d->findings.sort_col = 0;
-        tb_table_refresh(&d->findings);
-        return TB_UI_HANDLED | TB_UI_REDRAW;
+    case ' ':
+        return TB_UI_HANDLED; /* the table's multi-selection has no use here */
+    case '<':
+    case ',':
+    case '>':
+    case '.':
+    case 'I':
+        return tb_table_key(&d->findings, key); /* sorting is always about the findings */
     case 'x':
         if (!d->running)
             open_fix_dialog(d);
@@ -388,7 +420,7 @@ static int on_key(tb_screen *s, int key)
     case KEY_ENTER:
         if (d->focus == DF_CHECKS) {
             d->focus = DF_FINDINGS;
-        } else if (tb_table_selected(&d->findings) >= 0) {
+        } else if (tb_data_cursor_finding(d) >= 0) {
             tb_data_open_detail(d);
         }
         return TB_UI_HANDLED | TB_UI_REDRAW;
@@ -399,8 +431,8 @@ static int on_key(tb_screen *s, int key)
         return TB_UI_IGNORED;
     if (d->focus == DF_CHECKS) {
         int fl = tb_table_key(&d->checks, key);
-        if (fl & TB_UI_REDRAW)
-            apply_check_filter(d);
+        if (fl & TB_TABLE_CURSOR)
+            apply_filters(d);
         return fl;
     }
     return tb_table_key(&d->findings, key);
@@ -422,11 +454,12 @@ static int on_mouse(tb_screen *s, const MEVENT *ev, int y, int x)
     if (inside(&d->checks_at, y, x)) {
         d->focus = DF_CHECKS;
         int fl = tb_table_click(&d->checks, y - d->checks_at.y, x - d->checks_at.x, d->checks_at.w);
-        apply_check_filter(d);
+        if (fl & TB_TABLE_CURSOR)
+            apply_filters(d);
         return fl | TB_UI_REDRAW;
     }
     if (inside(&d->findings_at, y, x)) {
-        bool again = d->focus == DF_FINDINGS && y - d->findings_at.y == d->findings.sel - d->findings.top + 1;
+        bool again = d->focus == DF_FINDINGS && y - d->findings_at.y == d->findings.cursor - d->findings.top + 1;
         d->focus = DF_FINDINGS;
         int fl = tb_table_click(&d->findings, y - d->findings_at.y, x - d->findings_at.x, d->findings_at.w);
         if (again) /* a second click on the selected finding opens it */

@@ -45,6 +45,9 @@ typedef struct data_screen {
     int check_rows[TB_CHECK_MAX + 1]; /* checks table row → check (-1 = all) */
     int n_check_rows;
     tb_table checks, findings;
+    tb_table_column check_cols[5], finding_cols[5]; /* widths follow the window */
+    int *shown;                       /* findings table row → index in rep.findings (the filter) */
+    int n_shown;
     int check_filter;                 /* -1: all checks */
     int sev_filter;                   /* -1: all severities */
     data_rect checks_at, findings_at; /* where the tables were drawn (mouse) */
@@ -62,6 +65,9 @@ typedef struct data_screen {
     bool fix_open;
     tb_pathentry fix_path;
 } data_screen;
+
+/* data_screen.c: the finding under the findings table's cursor, -1 when none. */
+int tb_data_cursor_finding(const data_screen *d);
 
 /* data_view.c */
 void tb_data_draw(data_screen *d, WINDOW *win, int h, int w);

@@ -84,7 +84,7 @@ void tb_data_close_detail(data_screen *d)
 
 void tb_data_open_detail(data_screen *d)
 {
-    int fi = tb_table_selected(&d->findings);
+    int fi = tb_data_cursor_finding(d);
     if (fi < 0)
         return;
     const tb_finding *f = &d->rep.findings[fi];
@@ -195,30 +195,48 @@ static void draw_status(data_screen *d, WINDOW *win, int w)
 
 static const char *filter_name(int sev) { return sev < 0 ? "all" : tb_severity_name((tb_severity)sev); }
 
+/* The last column takes what the window leaves (the table draws fixed widths). */
+static void fit_last_column(tb_table_column *cols, int n, int w)
+{
+    int x = 2; /* the table's gutter */
+    for (int c = 0; c < n - 1; c++)
+        x += cols[c].width + 1;
+    int rest = w - 1 - x;
+    cols[n - 1].width = rest > 8 ? rest : 8;
+}
+
+/* Checks on top (one row each, up to half the room), findings below at full width:
+ * messages need the width more than the summary does. */
 static void draw_findings_mode(data_screen *d, WINDOW *win, int y, int h, int w)
 {
-    int lw = w >= 110 ? 42 : 36; /* "format_inconsistent" and three number columns fit in 42 */
-    tb_draw_box(win, y, 0, h, lw, d->focus == DF_CHECKS ? TB_ROLE_ACCENT : TB_ROLE_BORDER, "Checks");
-    d->checks_at = (data_rect){y + 1, 1, h - 2, lw - 2};
-    tb_table_draw(&d->checks, win, y + 1, 1, h - 2, lw - 2, d->focus == DF_CHECKS);
+    int ch = d->n_check_rows + 3;
+    if (ch > h / 2)
+        ch = h / 2;
+    if (ch < 5)
+        ch = 5;
+    tb_draw_box(win, y, 0, ch, w, d->focus == DF_CHECKS ? TB_ROLE_ACCENT : TB_ROLE_BORDER, "Checks");
+    d->checks_at = (data_rect){y + 1, 1, ch - 2, w - 2};
+    fit_last_column(d->check_cols, 5, w - 2);
+    tb_table_draw(&d->checks, win, y + 1, 1, ch - 2, w - 2);
+    int fy = y + ch, fh = h - ch;
     char title[128];
-    snprintf(title, sizeof title, "Findings: %d shown, severity %s%s", d->findings.n_view, filter_name(d->sev_filter),
-             d->check_filter >= 0 ? "" : ", all checks");
-    tb_draw_box(win, y, lw, h, w - lw, d->focus == DF_FINDINGS ? TB_ROLE_ACCENT : TB_ROLE_BORDER, title);
-    d->findings_at = (data_rect){y + 1, lw + 1, h - 2, w - lw - 2};
+    snprintf(title, sizeof title, "Findings: %d shown, severity %s, %s", d->n_shown, filter_name(d->sev_filter),
+             d->check_filter >= 0 ? tb_check_name(d->check_filter) : "all checks");
+    tb_draw_box(win, fy, 0, fh, w, d->focus == DF_FINDINGS ? TB_ROLE_ACCENT : TB_ROLE_BORDER, title);
+    d->findings_at = (data_rect){fy + 1, 1, fh - 2, w - 2};
     if (d->rep.n_findings == 0) {
-        tb_draw_text(win, y + 2, lw + 2, w - lw - 4, TB_ROLE_GOOD, "No findings: every check passed.");
+        tb_draw_text(win, fy + 1, 2, w - 4, TB_ROLE_GOOD, "No findings: every check passed.");
         return;
     }
-    tb_table_draw(&d->findings, win, y + 1, lw + 1, h - 2, w - lw - 2, d->focus == DF_FINDINGS);
+    fit_last_column(d->finding_cols, 5, w - 2);
+    tb_table_draw(&d->findings, win, fy + 1, 1, fh - 2, w - 2);
     long listed = 0, total = 0;
     for (int c = 0; c < tb_check_count(); c++) {
         listed += d->rep.checks[c].stored;
         total += d->rep.checks[c].count;
     }
     if (total > listed)
-        tb_draw_textf(win, y + h - 1, lw + 2, w - lw - 4, TB_ROLE_DIM, " %ld more not listed (1000 per check) ",
-                      total - listed);
+        tb_draw_textf(win, fy + fh - 1, 2, w - 4, TB_ROLE_DIM, " %ld more not listed (1000 per check) ", total - listed);
 }
 
 static void draw_lengths_mode(data_screen *d, WINDOW *win, int y, int h, int w)
@@ -299,13 +317,13 @@ void tb_data_draw(data_screen *d, WINDOW *win, int h, int w)
             draw_findings_mode(d, win, y, ph, w);
     }
     if (d->have && !d->detail_open && d->mode == DV_FINDINGS) {
-        int fi = tb_table_selected(&d->findings);
+        int fi = tb_data_cursor_finding(d);
         if (fi >= 0 && d->focus == DF_FINDINGS) {
             const tb_finding *f = &d->rep.findings[fi];
             tb_draw_text(win, h - 2, 1, w - 2, sev_role(f->severity), f->message);
             tb_draw_textf(win, h - 1, 1, w - 2, TB_ROLE_DIM, "What to do: %s", tb_check_hint(f->check));
         } else if (d->focus == DF_CHECKS) {
-            int r = tb_table_selected(&d->checks);
+            int r = tb_table_cursor_row(&d->checks);
             int c = r >= 0 ? d->check_rows[r] : -1;
             tb_draw_text(win, h - 2, 1, w - 2, TB_ROLE_NORMAL,
                          c >= 0 ? tb_check_about(c) : "Every check; pick one to see only its findings.");
