@@ -87,7 +87,7 @@ tap_check "validate/leakage findings carry the eval file" jq -e '[.findings[] | 
 
 # --rules.
 printf 'error output /\\bFrench\\b/ No French here\n' >"$T/r.rules"
-tap_eq "validate/--rules fires with the rule's severity" \
+tap_eq "validate/--rules looks only at the named field" \
     "$("$TB" validate "$EX/alpaca_clean.jsonl" --rules "$T/r.rules" --json | jq -c '[.summary.rule, .errors]')" "[0,0]"
 printf 'error input /\\bnine\\b/ Numbers as words\n' >"$T/r.rules"
 tap_eq "validate/--rules matches the input field" \
@@ -101,6 +101,25 @@ tap_check "validate/bad rules file names file:line" grep -q "bad.rules:1" "$T/er
 "$TB" validate "$EX/alpaca_clean.jsonl" --max-tokens 40 --json >"$T/tok.json"
 tap_check "validate/--max-tokens flags long examples, labelled as an estimate" \
     jq -e '(.summary.token_length > 0) and ([.findings[] | select(.check=="token_length") | .message | test("estimate")] | all)' "$T/tok.json"
+# Exact token counts with a tokenizer: train a small one on the examples, then the count of
+# a one-row dataset must be its prompt + its output tokenized apart (the template's masked and
+# trained segments), plus BOS and EOS.
+jq -r '.instruction + "\n" + .input + "\n" + .output' "$EX/alpaca_clean.jsonl" >"$T/corpus.txt"
+"$TB" tokenizer-train --corpus "$T/corpus.txt" --vocab-size 600 --out "$T/tok.json" >/dev/null 2>&1
+head -1 "$EX/alpaca_clean.jsonl" >"$T/one.jsonl"
+prompt=$'### Instruction:\nGive three tips for staying healthy.\n\n### Response:\n'
+output=$(jq -r .output "$T/one.jsonl")
+np=$("$TB" tokenize --tokenizer "$T/tok.json" --text "$prompt" | wc -w)
+no=$("$TB" tokenize --tokenizer "$T/tok.json" --text "$output" | wc -w)
+"$TB" validate "$T/one.jsonl" --tokenizer "$T/tok.json" --max-tokens 50 --json >"$T/exact.json"
+tap_eq "validate/--tokenizer counts exactly: prompt + output + BOS + EOS" \
+    "$(jq -c '[.stats.tokens.max, .stats.tokens.estimate]' "$T/exact.json")" "[$((np + no + 2)),false]"
+tap_eq "validate/--tokenizer token_length says how much of the response is cut" \
+    "$(jq -r '.findings[] | select(.check=="token_length") | .message' "$T/exact.json")" \
+    "$((np + no + 2)) tokens, over --max-tokens 50: truncation cuts $((np + no + 2 - 50)) of the $((no + 1)) response tokens"
+"$TB" validate "$T/one.jsonl" --tokenizer "$T/missing.json" >/dev/null 2>"$T/err"; rc=$?
+tap_eq "validate/a missing tokenizer exits 2" "$rc" 2
+
 "$TB" validate --help >"$T/help"; rc=$?
 tap_eq "validate/--help exits 0" "$rc" 0
 tap_check "validate/--help lists every check" grep -q "merged_instruction" "$T/help"

@@ -204,6 +204,13 @@ static void start_job(data_screen *d, const char *path, const char *fix_path)
     d->job_opts.progress_ctx = d;
     d->job_opts.cancel = &d->cancel;
     d->job_fix = fix_path != NULL;
+    /* Exact token counts when the session's model has a tokenizer (estimates otherwise). */
+    const char *md = d->base.app->session.model_dir;
+    char tok[4096];
+    if (md[0] && tb_path_join(tok, sizeof tok, md, "tokenizer.json") && tb_path_exists(tok)) {
+        snprintf(d->job_model, sizeof d->job_model, "%s", md);
+        d->job_opts.model_dir = d->job_model;
+    }
     if (fix_path) {
         snprintf(d->job_fix_path, sizeof d->job_fix_path, "%s", fix_path);
         d->job_opts.fix_path = d->job_fix_path;

@@ -33,7 +33,7 @@ typedef struct data_screen {
     _Atomic long progress_ppm, progress_rows;
     double started;
     tb_validate_opts job_opts;
-    char job_path[4096], job_fix_path[4096];
+    char job_path[4096], job_fix_path[4096], job_model[4096];
     tb_report job_report;
     tb_error job_err;
     tb_status job_status;

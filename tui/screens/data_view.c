@@ -242,7 +242,7 @@ static void draw_findings_mode(data_screen *d, WINDOW *win, int y, int h, int w)
 static void draw_lengths_mode(data_screen *d, WINDOW *win, int y, int h, int w)
 {
     const tb_report *r = &d->rep;
-    tb_draw_box(win, y, 0, h, w, TB_ROLE_BORDER, "Lengths (characters; tokens estimated unless a tokenizer is given)");
+    tb_draw_box(win, y, 0, h, w, TB_ROLE_BORDER, "Lengths in characters (tokens: see below)");
     int row = y + 1;
     tb_draw_textf(win, row++, 2, w - 4, TB_ROLE_LABEL, "%-12s %8s %8s %8s %8s %8s %9s %9s", "", "min", "p10", "median",
                   "p90", "max", "mean", "stddev");
@@ -254,7 +254,8 @@ static void draw_lengths_mode(data_screen *d, WINDOW *win, int y, int h, int w)
                       tb_stat_field_name((tb_stat_field)f), s->min, s->p10, s->median, s->p90, s->max, s->mean,
                       s->stddev);
     }
-    tb_draw_text(win, row++, 2, w - 4, TB_ROLE_DIM, r->token_note);
+    tb_draw_textf(win, row++, 2, w - 4, TB_ROLE_DIM, "tokens: %s (prompt template %s)", r->token_note,
+                  tb_template_name(tb_template_default(r->shape)));
     int hy = row + 1, hh = y + h - 1 - hy;
     int half = (w - 4) / 2;
     tb_draw_histogram(win, hy, 2, hh, half - 2, &r->hist[TB_STAT_INSTRUCTION],

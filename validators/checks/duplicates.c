@@ -22,8 +22,11 @@ static void dup_exact_row(void *state, tb_vctx *ctx, const tb_row *row)
     long first = ctx->facts.dup_of;
     if (first < 0)
         return;
-    tb_vctx_emit(ctx, row, "", 0, 0, "%s as row %ld (line %ld), ignoring case and whitespace", key_words(row->shape),
-                 first, tb_vctx_line(ctx, first));
+    /* Point at the prompt (the key's first part); a conversation is the whole row. */
+    const tb_text *p = tb_row_find(row, TB_TEXT_PROMPT);
+    bool chat = row->shape == TB_SHAPE_CHAT || row->shape == TB_SHAPE_SHAREGPT;
+    tb_vctx_emit(ctx, row, p && !chat ? p->field : "", 0, 0, "%s as row %ld (line %ld), ignoring case and whitespace",
+                 key_words(row->shape), first, tb_vctx_line(ctx, first));
 }
 
 const tb_check_class tb_check_dup_exact = {
