@@ -117,7 +117,7 @@ static void pop_record(tb_reader *r)
 }
 
 /* Feed lines until a record completes, the parser fails, or the input ends.
- * Returns with *line_no/offset of the record's first line. */
+ * r->record_line / record_offset say where the record began. */
 static tb_status feed(tb_reader *r, bool *eof, tb_error *err)
 {
     *eof = false;

@@ -90,22 +90,31 @@ static void list_keys(json_t *obj, char *buf, size_t size)
 
 tb_status tb_reader_take_object(tb_reader *r, json_t *obj, tb_error *err)
 {
+    (void)err;
     r->obj = obj;
     if (r->shape == TB_SHAPE_UNKNOWN && json_is_object(obj)) {
         r->shape = tb_shape_detect(obj, r->has_map ? &r->map : NULL);
         if (r->shape == TB_SHAPE_UNKNOWN) {
+            /* One odd row ({} or a stray record) must not make the whole file unreadable:
+             * report it, and let a later row decide the shape. */
             char keys[256];
             list_keys(obj, keys, sizeof keys);
-            return tb_error_set(err, TB_ERR_FORMAT, r->path, r->row.line, NULL,
-                                "the first row has fields %s: not an alpaca (instruction/input/output), chat "
-                                "(messages), ShareGPT (conversations) or prompt/completion row; "
-                                "use --map to name the columns (e.g. --map instruction=question,output=answer)",
-                                keys[0] ? keys : "(none)");
+            r->row.obj = obj;
+            tb_row_add_issue(&r->row, TB_ISSUE_MISSING, "",
+                             "fields %s fit no row shape (alpaca instruction/output, chat messages, ShareGPT "
+                             "conversations, prompt/completion); name yours with --map instruction=COL,output=COL",
+                             keys[0] ? keys : "(none)");
+            if (!r->shape_problem[0])
+                snprintf(r->shape_problem, sizeof r->shape_problem, "line %ld: %s", r->row.line,
+                         r->row.issues[r->row.n_issues - 1].detail);
+            return TB_OK;
         }
     }
     r->row.shape = r->shape;
     return tb_row_extract(&r->row, obj, r->shape, r->has_map ? &r->map : NULL);
 }
+
+const char *tb_reader_shape_problem(const tb_reader *r) { return r->shape_problem; }
 
 /* ---- JSON Lines --------------------------------------------------------------------- */
 

@@ -35,8 +35,9 @@ tb_status tb_reader_open_mem(tb_reader **out, const void *data, size_t len, cons
 void tb_reader_close(tb_reader *r); /* NULL is fine */
 
 /* The next row, or *row = NULL at the end. The row and everything it points to stay valid
- * until the next call. Fails only for I/O errors, out of memory, or when the first parsed
- * record has no known shape (TB_ERR_FORMAT naming its keys and suggesting --map). */
+ * until the next call. Fails only for I/O errors or out of memory. A record that fits no
+ * row shape while none is known yet gets a TB_ISSUE_MISSING issue (field "") naming its
+ * keys; the first such one is also kept in tb_reader_shape_problem. */
 tb_status tb_reader_next(tb_reader *r, const tb_row **row, tb_error *err);
 
 /* Jump to a record read before (its offset, line, CSV record number and row index), so the
@@ -44,6 +45,8 @@ tb_status tb_reader_next(tb_reader *r, const tb_row **row, tb_error *err);
 tb_status tb_reader_seek(tb_reader *r, int64_t offset, long line, long record, long index, tb_error *err);
 
 tb_dataset_format tb_reader_format(const tb_reader *r);
+/* "line N: why" for the first row that fit no shape, "" when none. */
+const char *tb_reader_shape_problem(const tb_reader *r);
 tb_row_shape tb_reader_shape(const tb_reader *r);
 double tb_reader_progress(const tb_reader *r);  /* 0..1 of the bytes */
 int64_t tb_reader_size(const tb_reader *r);     /* bytes, -1 when unknown */

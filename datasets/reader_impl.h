@@ -20,6 +20,7 @@ struct tb_reader {
     tb_dataset_format format;
     tb_row_shape shape;
     bool shape_fixed;
+    char shape_problem[512]; /* the first row that fit no shape while none was known */
     tb_row row;
     json_t *obj;           /* the current record, freed on the next call */
     long next_index;

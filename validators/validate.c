@@ -239,8 +239,7 @@ static tb_status pass(run *r, const tb_validate_opts *opts, tb_report *out, tb_e
             return tb_fail(err, TB_ERR_CANCELLED, "validation cancelled");
         if ((row->index & 4095) == 0 && opts->progress)
             opts->progress(opts->progress_ctx, tb_reader_progress(r->reader), row->index);
-        if (out->shape == TB_SHAPE_UNKNOWN)
-            out->shape = tb_reader_shape(r->reader);
+        out->shape = tb_reader_shape(r->reader);
         if ((s = grow_rows(ctx, err)) != TB_OK || (s = derive(ctx, row, &r->tc, &r->rend, err)) != TB_OK)
             return s;
         for (int c = 0; c < r->n_checks; c++) {
@@ -301,6 +300,9 @@ tb_status tb_validate(const tb_validate_opts *opts, tb_report *out, tb_error *er
         s = tb_error_set(err, TB_ERR_FORMAT, opts->path, r->first_bad_line, NULL,
                          "no record could be read (first problem: %s); is this a %s file?", r->first_bad,
                          tb_format_name(out->format));
+    if (s == TB_OK && out->shape == TB_SHAPE_UNKNOWN)
+        s = tb_error_set(err, TB_ERR_FORMAT, opts->path, 0, NULL, "not a dataset: no row has a known shape (%s)",
+                         tb_reader_shape_problem(r->reader));
     if (s == TB_OK) {
         statistics(r, out);
         for (int c = 0; c < r->n_checks; c++) {

@@ -334,15 +334,23 @@ static void test_field_map(void **state)
     tb_reader_close(r);
 }
 
-static void test_unknown_shape_refused(void **state)
+static void test_unknown_shape_reported_then_found(void **state)
 {
     (void)state;
-    tb_reader *r = open_mem("{\"text\":\"hello\",\"meta\":1}\n", TB_FORMAT_AUTO);
-    const tb_row *row;
-    tb_error err;
-    assert_int_equal(tb_reader_next(r, &row, &err), TB_ERR_FORMAT);
-    assert_non_null(strstr(err.message, "'text'"));
-    assert_non_null(strstr(err.message, "--map"));
+    tb_reader *r = open_mem("{\"text\":\"hello\",\"meta\":1}\n{}\n{\"instruction\":\"a\",\"output\":\"b\"}\n",
+                            TB_FORMAT_AUTO);
+    const tb_row *row = next_row(r); /* fits no shape: an issue, not a failure */
+    assert_int_equal(row->n_issues, 1);
+    assert_int_equal(row->issues[0].kind, TB_ISSUE_MISSING);
+    assert_non_null(strstr(row->issues[0].detail, "'text'"));
+    assert_non_null(strstr(row->issues[0].detail, "--map"));
+    assert_int_equal(tb_reader_shape(r), TB_SHAPE_UNKNOWN);
+    row = next_row(r);
+    assert_non_null(strstr(row->issues[0].detail, "(none)"));
+    row = next_row(r); /* the first alpaca row decides */
+    assert_int_equal(tb_reader_shape(r), TB_SHAPE_ALPACA);
+    assert_int_equal(row->n_issues, 0);
+    assert_non_null(strstr(tb_reader_shape_problem(r), "line 1:"));
     tb_reader_close(r);
 }
 
@@ -384,7 +392,7 @@ int main(void)
         cmocka_unit_test(test_csv_equals_jsonl_example),
         cmocka_unit_test(test_chat_and_sharegpt_shapes),
         cmocka_unit_test(test_field_map),
-        cmocka_unit_test(test_unknown_shape_refused),
+        cmocka_unit_test(test_unknown_shape_reported_then_found),
         cmocka_unit_test(test_memory_is_bounded_by_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
