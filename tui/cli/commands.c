@@ -4,6 +4,7 @@
 #include "tui/cli/commands.h"
 
 const tb_cli_command tb_cli_commands[] = {
+    {"calc", "LoRA calculator: parameters, adapter size, rank for a budget, training memory", tb_cmd_calc},
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
     {"help", "list the commands", tb_cli_help},
     {0},
