@@ -1,23 +1,17 @@
 /* tunebench — CPU backend: the op table, buffers, transfers, elementwise ops, reductions,
- * AdamW. Ops run at once on the calling thread plus an OpenMP team; OpenBLAS runs
- * single-threaded inside that team (one thread pool for everything: no oversubscription
- * on small machines). */
+ * AdamW. Ops run at once on the calling thread plus the backend's pool (cpu_pool.h);
+ * OpenBLAS and oneDNN run single-threaded inside pool tasks, so there is one set of
+ * threads for everything and no oversubscription on small machines. */
 #include <cblas.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <unistd.h>
 
 #include "engine/backend/cpu/cpu.h"
 #include "engine/backend/cpu/cpu_internal.h"
 #include "engine/backend/cpu/cpu_layers.h"
-
-/* Elementwise work below this many elements stays on the calling thread: waking the team
- * costs more than it saves. */
-#define PAR_MIN 32768
 
 void cpu_fail(cpu_backend *cb, tb_status st, const char *fmt, ...)
 {
@@ -128,6 +122,8 @@ static void destroy(tb_backend *be)
         tb_free(cb->tile[i].p);
     tb_free(cb->shared.p);
     tb_free(cb->vec.p);
+    tb_free(cb->part.p);
+    cpu_pool_destroy(cb->pool);
 #if TB_HAVE_DNNL
     cpu_dnnl_free(cb->dnnl);
 #endif
@@ -136,87 +132,173 @@ static void destroy(tb_backend *be)
 
 /* ------------------------------------------------------------------ elementwise */
 
-static int team(tb_backend *be, size_t work) { return work >= PAR_MIN ? cpu_of(be)->threads : 1; }
+#define GRAIN 16384 /* elements per chunk: below this an op stays on the calling thread */
+
+typedef struct range_job {
+    cpu_range_fn fn;
+    void *ctx;
+    int64_t n, grain;
+} range_job;
+
+static void range_task(void *ctx, int64_t chunk, int tid)
+{
+    range_job *r = ctx;
+    int64_t lo = chunk * r->grain, hi = lo + r->grain < r->n ? lo + r->grain : r->n;
+    r->fn(r->ctx, lo, hi, tid);
+}
+
+void cpu_for(cpu_backend *cb, int64_t n, int64_t grain, cpu_range_fn fn, void *ctx)
+{
+    if (n <= 0)
+        return;
+    if (grain < 1)
+        grain = 1;
+    if ((n + grain - 1) / grain > 4096)
+        grain = (n + 4095) / 4096;
+    if (n <= grain || cb->threads <= 1) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    range_job r = {fn, ctx, n, grain};
+    cpu_pool_run(cb->pool, (n + grain - 1) / grain, range_task, &r);
+}
+
+typedef struct ew {
+    float *o;
+    const float *a, *b;
+    float alpha;
+    void *dst;
+    const void *src;
+    tb_dtype dt, st;
+} ew;
+
+static void fill_fn(void *c, int64_t lo, int64_t hi, int tid)
+{
+    (void)tid;
+    ew *e = c;
+    for (int64_t i = lo; i < hi; i++)
+        e->o[i] = e->alpha;
+}
 
 static void fill(tb_backend *be, tb_view x, float value, size_t n)
 {
-    float *p = cpu_f32(x);
-    int nt = team(be, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t i = 0; i < n; i++)
-        p[i] = value;
+    ew e = {.o = cpu_f32(x), .alpha = value};
+    cpu_for(cpu_of(be), (int64_t)n, GRAIN, fill_fn, &e);
 }
 
-static void copy(tb_backend *be, tb_view dst, tb_view src, size_t n)
+static void copy_fn(void *c, int64_t lo, int64_t hi, int tid)
 {
-    tb_dtype dt = dst.buf->dtype, st = src.buf->dtype;
-    if (dt == st) {
-        memmove(cpu_raw(dst), cpu_raw(src), n * tb_dtype_size(dt));
-        return;
-    }
-    int nt = team(be, n);
-    size_t chunk = 4096;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t c = 0; c < n; c += chunk) {
-        size_t len = n - c < chunk ? n - c : chunk;
-        if (dt == TB_DTYPE_F32) {
-            cpu_widen(cpu_f32(dst) + c, (const char *)cpu_raw(src) + c * tb_dtype_size(st), st, len);
-        } else if (st == TB_DTYPE_F32) {
-            if (dt == TB_DTYPE_BF16)
-                cpu_narrow_bf16((uint16_t *)cpu_raw(dst) + c, cpu_f32(src) + c, len);
-            else
-                tb_convert_from_f32((uint16_t *)cpu_raw(dst) + c, dt, cpu_f32(src) + c, len);
-        } else { /* bf16 <-> f16 through f32 */
-            float tmp[4096];
-            tb_convert_to_f32(tmp, (const uint16_t *)cpu_raw(src) + c, st, len);
-            tb_convert_from_f32((uint16_t *)cpu_raw(dst) + c, dt, tmp, len);
+    (void)tid;
+    ew *e = c;
+    size_t len = (size_t)(hi - lo), ds = tb_dtype_size(e->dt), ss = tb_dtype_size(e->st);
+    const char *src = (const char *)e->src + (size_t)lo * ss;
+    char *dst = (char *)e->dst + (size_t)lo * ds;
+    if (e->dt == e->st) {
+        memcpy(dst, src, len * ds);
+    } else if (e->dt == TB_DTYPE_F32) {
+        cpu_widen((float *)dst, src, e->st, len);
+    } else if (e->st == TB_DTYPE_F32) {
+        if (e->dt == TB_DTYPE_BF16)
+            cpu_narrow_bf16((uint16_t *)dst, (const float *)src, len);
+        else
+            tb_convert_from_f32(dst, e->dt, (const float *)src, len);
+    } else { /* bf16 <-> f16 through f32, a block at a time */
+        float tmp[1024];
+        for (size_t i = 0; i < len; i += 1024) {
+            size_t k = len - i < 1024 ? len - i : 1024;
+            tb_convert_to_f32(tmp, src + i * ss, e->st, k);
+            tb_convert_from_f32(dst + i * ds, e->dt, tmp, k);
         }
     }
 }
 
+static void copy(tb_backend *be, tb_view dst, tb_view src, size_t n)
+{
+    ew e = {.dst = cpu_raw(dst), .src = cpu_raw(src), .dt = dst.buf->dtype, .st = src.buf->dtype};
+    if (e.dt == e.st) { /* may overlap: one memmove */
+        memmove(e.dst, e.src, n * tb_dtype_size(e.dt));
+        return;
+    }
+    cpu_for(cpu_of(be), (int64_t)n, GRAIN, copy_fn, &e);
+}
+
+static void add_fn(void *c, int64_t lo, int64_t hi, int tid)
+{
+    (void)tid;
+    ew *e = c;
+    for (int64_t i = lo; i < hi; i++)
+        e->o[i] = e->a[i] + e->b[i];
+}
+
 static void add(tb_backend *be, tb_view out, tb_view a, tb_view b, size_t n)
 {
-    float *o = cpu_f32(out);
-    const float *x = cpu_f32(a), *y = cpu_f32(b);
-    int nt = team(be, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t i = 0; i < n; i++)
-        o[i] = x[i] + y[i];
+    ew e = {.o = cpu_f32(out), .a = cpu_f32(a), .b = cpu_f32(b)};
+    cpu_for(cpu_of(be), (int64_t)n, GRAIN, add_fn, &e);
+}
+
+static void scale_fn(void *c, int64_t lo, int64_t hi, int tid)
+{
+    (void)tid;
+    ew *e = c;
+    for (int64_t i = lo; i < hi; i++)
+        e->o[i] *= e->alpha;
 }
 
 static void scale(tb_backend *be, tb_view x, float alpha, size_t n)
 {
-    float *p = cpu_f32(x);
-    int nt = team(be, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t i = 0; i < n; i++)
-        p[i] *= alpha;
+    ew e = {.o = cpu_f32(x), .alpha = alpha};
+    cpu_for(cpu_of(be), (int64_t)n, GRAIN, scale_fn, &e);
+}
+
+static void axpy_fn(void *c, int64_t lo, int64_t hi, int tid)
+{
+    (void)tid;
+    ew *e = c;
+    for (int64_t i = lo; i < hi; i++)
+        e->o[i] += e->alpha * e->a[i];
 }
 
 static void axpy(tb_backend *be, tb_view y, float alpha, tb_view x, size_t n)
 {
-    float *p = cpu_f32(y);
-    const float *q = cpu_f32(x);
-    int nt = team(be, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t i = 0; i < n; i++)
-        p[i] += alpha * q[i];
+    ew e = {.o = cpu_f32(y), .a = cpu_f32(x), .alpha = alpha};
+    cpu_for(cpu_of(be), (int64_t)n, GRAIN, axpy_fn, &e);
 }
 
-/* Sums in double over fixed 4096-element chunks: deterministic for any thread count. */
+/* Sums in double over fixed 4096-element blocks, combined in block order: the result does
+ * not depend on the thread count or on which thread ran which block. */
+#define RBLOCK 4096
+
+typedef struct red {
+    const float *x;
+    int64_t n;
+    bool squares;
+    double *part;
+} red;
+
+static void reduce_fn(void *c, int64_t lo, int64_t hi, int tid)
+{
+    (void)tid;
+    red *r = c;
+    for (int64_t b = lo; b < hi; b++) {
+        double s = 0;
+        int64_t end = (b + 1) * RBLOCK < r->n ? (b + 1) * RBLOCK : r->n;
+        for (int64_t i = b * RBLOCK; i < end; i++)
+            s += r->squares ? (double)r->x[i] * (double)r->x[i] : (double)r->x[i];
+        r->part[b] = s;
+    }
+}
+
 static double reduce(tb_backend *be, const float *x, size_t n, bool squares)
 {
-    size_t chunk = 4096, nc = (n + chunk - 1) / chunk;
+    cpu_backend *cb = cpu_of(be);
+    int64_t blocks = ((int64_t)n + RBLOCK - 1) / RBLOCK;
+    if (!cpu_scratch_reserve(cb, &cb->part, (size_t)(2 * blocks)))
+        return 0;
+    red r = {x, (int64_t)n, squares, (double *)cb->part.p};
+    cpu_for(cb, blocks, 4, reduce_fn, &r);
     double total = 0;
-    int nt = team(be, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) reduction(+ : total)
-    for (size_t c = 0; c < nc; c++) {
-        double s = 0;
-        size_t end = (c + 1) * chunk < n ? (c + 1) * chunk : n;
-        for (size_t i = c * chunk; i < end; i++)
-            s += squares ? (double)x[i] * (double)x[i] : (double)x[i];
-        total += s;
-    }
+    for (int64_t b = 0; b < blocks; b++)
+        total += r.part[b];
     return total;
 }
 
@@ -238,24 +320,33 @@ static void clip_scale(tb_backend *be, tb_view out, tb_view sumsq, float max_nor
     *cpu_f32(out) = s < 1.0f ? s : 1.0f;
 }
 
+typedef struct adam_job {
+    float *w, *m, *v;
+    const float *g;
+    float gs, b1, b2, c1, c2, lr, eps, wd;
+} adam_job;
+
+static void adamw_fn(void *c, int64_t lo, int64_t hi, int tid)
+{
+    (void)tid;
+    adam_job *a = c;
+    for (int64_t i = lo; i < hi; i++) {
+        float gi = a->g[i] * a->gs;
+        a->m[i] = a->b1 * a->m[i] + (1.0f - a->b1) * gi;
+        a->v[i] = a->b2 * a->v[i] + (1.0f - a->b2) * gi * gi;
+        float mh = a->m[i] / a->c1, vh = a->v[i] / a->c2;
+        a->w[i] -= a->lr * (mh / (sqrtf(vh) + a->eps) + a->wd * a->w[i]);
+    }
+}
+
 static void adamw(tb_backend *be, tb_view param, tb_view grad, tb_view m, tb_view v, size_t n, tb_view gscale,
                   const tb_adamw_params *p)
 {
-    float *w = cpu_f32(param), *mm = cpu_f32(m), *vv = cpu_f32(v);
-    const float *g = cpu_f32(grad);
-    float gs = tb_view_null(gscale) ? 1.0f : *cpu_f32(gscale);
-    float b1 = p->beta1, b2 = p->beta2;
-    float c1 = 1.0f - powf(b1, (float)p->step), c2 = 1.0f - powf(b2, (float)p->step);
-    float lr = p->lr, eps = p->eps, wd = p->weight_decay;
-    int nt = team(be, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i] * gs;
-        mm[i] = b1 * mm[i] + (1.0f - b1) * gi;
-        vv[i] = b2 * vv[i] + (1.0f - b2) * gi * gi;
-        float mh = mm[i] / c1, vh = vv[i] / c2;
-        w[i] -= lr * (mh / (sqrtf(vh) + eps) + wd * w[i]);
-    }
+    adam_job a = {cpu_f32(param), cpu_f32(m), cpu_f32(v), cpu_f32(grad),
+                  tb_view_null(gscale) ? 1.0f : *cpu_f32(gscale), p->beta1, p->beta2,
+                  1.0f - powf(p->beta1, (float)p->step), 1.0f - powf(p->beta2, (float)p->step), p->lr, p->eps,
+                  p->weight_decay};
+    cpu_for(cpu_of(be), (int64_t)n, GRAIN, adamw_fn, &a);
 }
 
 /* ------------------------------------------------------------------ the table */
@@ -306,16 +397,17 @@ tb_status tb_cpu_backend_create(tb_backend **out, const tb_backend_options *opt,
     if (opt)
         cb->base.opt = *opt;
     int threads = cb->base.opt.threads;
-#ifdef _OPENMP
     if (threads <= 0)
-        threads = omp_get_num_procs();
-    omp_set_num_threads(threads); /* oneDNN uses the OpenMP team of the calling thread */
-#else
-    threads = 1;
-#endif
-    cb->threads = threads < 1 ? 1 : threads > CPU_MAX_THREADS ? CPU_MAX_THREADS : threads;
+        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    threads = threads < 1 ? 1 : threads > CPU_MAX_THREADS ? CPU_MAX_THREADS : threads;
+    cb->pool = cpu_pool_create(threads);
+    if (!cb->pool) {
+        tb_free(cb);
+        return tb_error_set(err, TB_ERR_NOMEM, NULL, 0, NULL, "cpu backend: cannot start %d threads", threads);
+    }
+    cb->threads = cpu_pool_threads(cb->pool);
     cb->base.opt.threads = cb->threads;
-    /* OpenBLAS runs inside our team, one thread per call. */
+    /* OpenBLAS runs inside our pool tasks, one thread per call. */
     openblas_set_num_threads(1);
     const char *mm = "sgemm (bf16/f16 weights widened per tile)";
 #if TB_HAVE_DNNL

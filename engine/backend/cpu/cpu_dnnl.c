@@ -1,58 +1,60 @@
 /* tunebench — oneDNN bf16 matmul for the CPU backend (TB_PRECISION_BF16, bf16 weights).
  *
  * oneDNN picks AMX or AVX512-BF16 kernels at run time (several times sgemm here). A
- * primitive is specialised for one shape, and creating it costs milliseconds, so the few
- * shapes a model uses are cached (least recently used evicted). */
+ * primitive is specialised for one shape and costs milliseconds to create, so the few
+ * shapes a model uses are cached (least recently used evicted). The backend's pool runs
+ * one panel per task; oneDNN itself is kept single-threaded (its OpenMP team would
+ * oversubscribe the pool). */
 #include "engine/backend/cpu/cpu_internal.h"
 
 #if TB_HAVE_DNNL
 #include <dnnl.h>
+#include <omp.h>
 #include <string.h>
 
 #define CACHE 48
 
-typedef struct entry {
-    int64_t M, N, K;
+struct cpu_dnnl_mm {
+    int64_t M, N, K, ldc;
     int flags;
     float alpha, beta;
     uint64_t used;
     dnnl_primitive_t prim;
-    dnnl_memory_t src, wei, dst;
-} entry;
+    dnnl_memory_t mem[CPU_MAX_THREADS][3]; /* src, weights, dst handles per pool thread */
+    int threads;
+    dnnl_stream_t *streams;                 /* not owned */
+};
 
 struct cpu_dnnl {
     dnnl_engine_t engine;
-    dnnl_stream_t stream;
-    entry cache[CACHE];
+    dnnl_stream_t stream[CPU_MAX_THREADS];
+    int threads;
+    cpu_dnnl_mm cache[CACHE];
     uint64_t clock;
 };
 
-static void entry_free(entry *e)
+static void entry_free(cpu_dnnl_mm *e)
 {
     if (e->prim)
         dnnl_primitive_destroy(e->prim);
-    if (e->src)
-        dnnl_memory_destroy(e->src);
-    if (e->wei)
-        dnnl_memory_destroy(e->wei);
-    if (e->dst)
-        dnnl_memory_destroy(e->dst);
+    for (int t = 0; t < CPU_MAX_THREADS; t++)
+        for (int i = 0; i < 3; i++)
+            if (e->mem[t][i])
+                dnnl_memory_destroy(e->mem[t][i]);
     memset(e, 0, sizeof *e);
 }
 
 struct cpu_dnnl *cpu_dnnl_create(int threads)
 {
-    (void)threads; /* oneDNN runs on the caller's OpenMP team (omp_set_num_threads) */
     struct cpu_dnnl *d = tb_alloc(sizeof *d, TB_MEM_OTHER);
     if (!d)
         return NULL;
-    if (dnnl_engine_create(&d->engine, dnnl_cpu, 0) != dnnl_success) {
-        tb_free(d);
-        return NULL;
-    }
-    if (dnnl_stream_create(&d->stream, d->engine, dnnl_stream_default_flags) != dnnl_success) {
-        dnnl_engine_destroy(d->engine);
-        tb_free(d);
+    d->threads = threads;
+    bool ok = dnnl_engine_create(&d->engine, dnnl_cpu, 0) == dnnl_success;
+    for (int t = 0; ok && t < threads; t++)
+        ok = dnnl_stream_create(&d->stream[t], d->engine, dnnl_stream_default_flags) == dnnl_success;
+    if (!ok) {
+        cpu_dnnl_free(d);
         return NULL;
     }
     return d;
@@ -64,28 +66,32 @@ void cpu_dnnl_free(struct cpu_dnnl *d)
         return;
     for (int i = 0; i < CACHE; i++)
         entry_free(&d->cache[i]);
-    dnnl_stream_destroy(d->stream);
-    dnnl_engine_destroy(d->engine);
+    for (int t = 0; t < CPU_MAX_THREADS; t++)
+        if (d->stream[t])
+            dnnl_stream_destroy(d->stream[t]);
+    if (d->engine)
+        dnnl_engine_destroy(d->engine);
     tb_free(d);
 }
 
-static bool build(struct cpu_dnnl *d, entry *e)
+static bool build(struct cpu_dnnl *d, cpu_dnnl_mm *e)
 {
-    dnnl_memory_desc_t src_md, wei_md, dst_md;
+    /* Strides of the row-major operands: A (M,K) or stored (K,M); B (K,N) as stored (N,K)
+     * with TRANS_B or (K, ldc) without; C (M,N) inside rows of ldc. */
+    bool ta = e->flags & TB_MM_TRANS_A, tb = e->flags & TB_MM_TRANS_B;
     dnnl_dims_t sd = {e->M, e->K}, wd = {e->K, e->N}, dd = {e->M, e->N};
-    bool ok = dnnl_memory_desc_init_by_tag(&src_md, 2, sd, dnnl_bf16,
-                                           (e->flags & TB_MM_TRANS_A) ? dnnl_ba : dnnl_ab) == dnnl_success &&
-              dnnl_memory_desc_init_by_tag(&wei_md, 2, wd, dnnl_bf16,
-                                           (e->flags & TB_MM_TRANS_B) ? dnnl_ba : dnnl_ab) == dnnl_success &&
-              dnnl_memory_desc_init_by_tag(&dst_md, 2, dd, dnnl_f32, dnnl_ab) == dnnl_success;
-    if (!ok)
+    dnnl_dims_t ss = {ta ? 1 : e->K, ta ? e->M : 1}, ws = {tb ? 1 : e->ldc, tb ? e->K : 1}, ds = {e->ldc, 1};
+    dnnl_memory_desc_t src_md, wei_md, dst_md;
+    if (dnnl_memory_desc_init_by_strides(&src_md, 2, sd, dnnl_bf16, ss) != dnnl_success ||
+        dnnl_memory_desc_init_by_strides(&wei_md, 2, wd, dnnl_bf16, ws) != dnnl_success ||
+        dnnl_memory_desc_init_by_strides(&dst_md, 2, dd, dnnl_f32, ds) != dnnl_success)
         return false;
     dnnl_matmul_desc_t md;
     if (dnnl_matmul_desc_init(&md, &src_md, &wei_md, NULL, &dst_md) != dnnl_success)
         return false;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
-    ok = dnnl_primitive_attr_create(&attr) == dnnl_success;
+    bool ok = dnnl_primitive_attr_create(&attr) == dnnl_success;
     if (ok && e->alpha != 1.0f)
         ok = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &e->alpha) == dnnl_success;
     if (ok && e->beta != 0.0f)
@@ -96,50 +102,58 @@ static bool build(struct cpu_dnnl *d, entry *e)
         ok = dnnl_primitive_desc_create(&pd, &md, attr, d->engine, NULL) == dnnl_success;
     if (ok)
         ok = dnnl_primitive_create(&e->prim, pd) == dnnl_success;
-    if (ok)
-        ok = dnnl_memory_create(&e->src, &src_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success &&
-             dnnl_memory_create(&e->wei, &wei_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success &&
-             dnnl_memory_create(&e->dst, &dst_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success;
+    for (int t = 0; ok && t < d->threads; t++)
+        ok = dnnl_memory_create(&e->mem[t][0], &src_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success &&
+             dnnl_memory_create(&e->mem[t][1], &wei_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success &&
+             dnnl_memory_create(&e->mem[t][2], &dst_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success;
     if (pd)
         dnnl_primitive_desc_destroy(pd);
     if (po)
         dnnl_post_ops_destroy(po);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
+    e->threads = d->threads;
+    e->streams = d->stream;
     return ok;
 }
 
-bool cpu_dnnl_matmul(struct cpu_dnnl *d, float *c, const uint16_t *a_bf16, const uint16_t *b, int64_t M, int64_t N,
-                     int64_t K, int flags, float alpha, float beta)
+const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, int64_t K, int64_t ldc, int flags,
+                                    float alpha, float beta)
 {
-    entry *e = NULL, *victim = &d->cache[0];
+    cpu_dnnl_mm *victim = &d->cache[0];
     for (int i = 0; i < CACHE; i++) {
-        entry *x = &d->cache[i];
-        if (x->prim && x->M == M && x->N == N && x->K == K && x->flags == flags && x->alpha == alpha &&
-            x->beta == beta) {
-            e = x;
-            break;
+        cpu_dnnl_mm *x = &d->cache[i];
+        if (x->prim && x->M == M && x->N == N && x->K == K && x->ldc == ldc && x->flags == flags &&
+            x->alpha == alpha && x->beta == beta) {
+            x->used = ++d->clock;
+            return x;
         }
         if (x->used < victim->used)
             victim = x;
     }
-    if (!e) {
+    entry_free(victim);
+    *victim = (cpu_dnnl_mm){.M = M, .N = N, .K = K, .ldc = ldc, .flags = flags, .alpha = alpha, .beta = beta};
+    if (!build(d, victim)) {
         entry_free(victim);
-        *victim = (entry){.M = M, .N = N, .K = K, .flags = flags, .alpha = alpha, .beta = beta};
-        if (!build(d, victim)) {
-            entry_free(victim);
-            return false;
-        }
-        e = victim;
+        return NULL;
     }
-    e->used = ++d->clock;
-    /* oneDNN takes non-const handles; it only reads src and weights. */
-    if (dnnl_memory_set_data_handle(e->src, (void *)(uintptr_t)a_bf16) != dnnl_success ||
-        dnnl_memory_set_data_handle(e->wei, (void *)(uintptr_t)b) != dnnl_success ||
-        dnnl_memory_set_data_handle(e->dst, c) != dnnl_success)
+    victim->used = ++d->clock;
+    return victim;
+}
+
+bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf16, const uint16_t *b)
+{
+    if (tid >= e->threads)
         return false;
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->src}, {DNNL_ARG_WEIGHTS, e->wei}, {DNNL_ARG_DST, e->dst}};
-    return dnnl_primitive_execute(e->prim, d->stream, 3, args) == dnnl_success &&
-           dnnl_stream_wait(d->stream) == dnnl_success;
+    omp_set_num_threads(1); /* this thread's oneDNN call stays on this thread */
+    dnnl_memory_t const *m = e->mem[tid];
+    /* oneDNN takes non-const handles; it only reads src and weights. */
+    if (dnnl_memory_set_data_handle(m[0], (void *)(uintptr_t)a_bf16) != dnnl_success ||
+        dnnl_memory_set_data_handle(m[1], (void *)(uintptr_t)b) != dnnl_success ||
+        dnnl_memory_set_data_handle(m[2], c) != dnnl_success)
+        return false;
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
+    return dnnl_primitive_execute(e->prim, e->streams[tid], 3, args) == dnnl_success &&
+           dnnl_stream_wait(e->streams[tid]) == dnnl_success;
 }
 #endif

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "engine/backend/backend.h"
+#include "engine/backend/cpu/cpu_pool.h"
 #include "tb_config.h"
 
 typedef struct cpu_buf {
@@ -26,9 +27,11 @@ struct cpu_dnnl;          /* cpu_dnnl.c: oneDNN engine, stream, primitive cache 
 typedef struct cpu_backend {
     tb_backend base;      /* first */
     int threads;
+    cpu_pool *pool;
     cpu_scratch tile[CPU_MAX_THREADS];   /* matmul weight tiles, attention score blocks */
     cpu_scratch shared;                  /* bf16 activations for oneDNN */
     cpu_scratch vec;                     /* small per-op vectors: widened norm weights, biases */
+    cpu_scratch part;                    /* per-chunk partial sums of reductions */
     struct cpu_dnnl *dnnl;               /* NULL without oneDNN or in F32 precision */
     tb_status failed;                    /* first failure, reported by the next sync point */
     tb_error err;
@@ -43,6 +46,11 @@ static inline int32_t *cpu_i32(tb_view v) { return (int32_t *)((cpu_buf *)v.buf)
 
 /* Widen a (small) F32/BF16/F16 vector into cb->vec; NULL on failure. F32 is returned as is. */
 const float *cpu_vec_f32(cpu_backend *cb, tb_view v, size_t n);
+
+/* Run fn over [0, n) in chunks of `grain` items on the pool (chunks are claimed
+ * dynamically; fn gets its thread id for per-thread scratch). n <= grain runs inline. */
+typedef void (*cpu_range_fn)(void *ctx, int64_t lo, int64_t hi, int tid);
+void cpu_for(cpu_backend *cb, int64_t n, int64_t grain, cpu_range_fn fn, void *ctx);
 
 /* Grow a scratch to at least n floats; false when out of memory (recorded as a failure). */
 bool cpu_scratch_reserve(cpu_backend *cb, cpu_scratch *s, size_t n);
@@ -83,10 +91,13 @@ void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, 
 /* oneDNN bf16 matmul (cpu_dnnl.c). */
 struct cpu_dnnl *cpu_dnnl_create(int threads);
 void cpu_dnnl_free(struct cpu_dnnl *d);
-/* C (M,N) = alpha * op(A) op(B) + beta C with A given as bf16 (already narrowed) and B bf16.
- * false when oneDNN refused the shape (the caller falls back). */
-bool cpu_dnnl_matmul(struct cpu_dnnl *d, float *c, const uint16_t *a_bf16, const uint16_t *b, int64_t M,
-                     int64_t N, int64_t K, int flags, float alpha, float beta);
+/* A primitive for C (M,N; rows ldc apart) = alpha op(A) op(B) + beta C with bf16 A and B
+ * (B's rows ldc apart without TRANS_B). Call on the backend's thread; NULL if refused. */
+typedef struct cpu_dnnl_mm cpu_dnnl_mm;
+const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, int64_t K, int64_t ldc, int flags,
+                                    float alpha, float beta);
+/* Run it on pool thread tid (single-threaded). */
+bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf16, const uint16_t *b);
 #endif
 
 #endif
