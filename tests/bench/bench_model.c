@@ -5,7 +5,7 @@
  *
  *   bench_model --mode forward|generate [--batch 4 --seq 512] [--prompt 128 --gen 64]
  *               [--steps 4 --warmup 1] [--dtype bf16|f32] [--precision f32|bf16]
- *               [--threads N] [--model DIR] */
+ *               [--threads N] [--model DIR] [--profile 1] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,61 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* --profile: a copy of the op table whose entries time the real ones (bench only). */
+static const tb_backend_ops *real;
+static double t_mm_w, t_mm_head, t_attn, t_norm, t_rope, t_swiglu, t_other;
+#define TIMED(acc, call)                                                                   \
+    do {                                                                                   \
+        double t0_ = now();                                                                \
+        call;                                                                              \
+        acc += now() - t0_;                                                                \
+    } while (0)
+static void p_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int f,
+                     float al, float bt)
+{
+    if (N > 10000)
+        TIMED(t_mm_head, real->matmul(be, c, a, b, M, N, K, f, al, bt));
+    else
+        TIMED(t_mm_w, real->matmul(be, c, a, b, M, N, K, f, al, bt));
+}
+static void p_attn(tb_backend *be, tb_view o, tb_view l, tb_view q, tb_view k, tb_view v, const tb_attn_dims *d)
+{
+    TIMED(t_attn, real->attention_forward(be, o, l, q, k, v, d));
+}
+static void p_norm(tb_backend *be, tb_view o, tb_view r, tb_view i, tb_view w, int64_t N, int64_t D, float e)
+{
+    TIMED(t_norm, real->rmsnorm_forward(be, o, r, i, w, N, D, e));
+}
+static void p_rope(tb_backend *be, tb_view x, tb_view t, int64_t B, int64_t T, int64_t nh, int64_t Dh, int64_t p0)
+{
+    TIMED(t_rope, real->rope_forward(be, x, t, B, T, nh, Dh, p0));
+}
+static void p_swiglu(tb_backend *be, tb_view o, tb_view g, tb_view u, size_t n)
+{
+    TIMED(t_swiglu, real->swiglu_forward(be, o, g, u, n));
+}
+static void p_copy(tb_backend *be, tb_view d, tb_view s, size_t n) { TIMED(t_other, real->copy(be, d, s, n)); }
+static void p_emb(tb_backend *be, tb_view o, tb_view t, tb_view i, int64_t N, int64_t D)
+{
+    TIMED(t_other, real->embedding_forward(be, o, t, i, N, D));
+}
+static tb_backend_ops profiled;
+static void profile_on(tb_backend *be)
+{
+    real = be->ops;
+    profiled = *real;
+    profiled.matmul = p_matmul, profiled.attention_forward = p_attn, profiled.rmsnorm_forward = p_norm;
+    profiled.rope_forward = p_rope, profiled.swiglu_forward = p_swiglu, profiled.copy = p_copy;
+    profiled.embedding_forward = p_emb;
+    be->ops = &profiled;
+}
+static void profile_print(int steps)
+{
+    printf("# profile per step: layer matmuls %.3f s, lm_head %.3f s, attention %.3f s, rmsnorm %.3f s, "
+           "rope %.3f s, swiglu %.3f s, other %.3f s\n", t_mm_w / steps, t_mm_head / steps, t_attn / steps,
+           t_norm / steps, t_rope / steps, t_swiglu / steps, t_other / steps);
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -46,7 +101,7 @@ static void die(const tb_error *err)
 int main(int argc, char **argv)
 {
     const char *mode = "forward", *model = NULL, *dtype = "bf16", *precision = "f32";
-    long B = 4, T = 512, prompt = 128, gen = 64, steps = 4, warmup = 1, threads = 0;
+    long B = 4, T = 512, prompt = 128, gen = 64, steps = 4, warmup = 1, threads = 0, profile = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--mode")) mode = v;
@@ -60,6 +115,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--steps")) steps = atol(v);
         else if (!strcmp(k, "--warmup")) warmup = atol(v);
         else if (!strcmp(k, "--threads")) threads = atol(v);
+        else if (!strcmp(k, "--profile")) profile = atol(v);
         else {
             fprintf(stderr, "bench_model: unknown flag %s\n", k);
             return 2;
@@ -90,6 +146,8 @@ int main(int argc, char **argv)
     tb_llama *m;
     if (tb_backend_create(&be, "cpu", &bo, NULL, 0, &err) != TB_OK || tb_llama_load(&m, model, be, &err) != TB_OK)
         die(&err);
+    if (profile)
+        profile_on(be);
     printf("# %s\n# model %s (%s weights) precision=%s\n", be->description, model, tb_dtype_name(m->host.embed.dtype),
            precision);
     double *times = calloc((size_t)(steps + 1), sizeof *times);
@@ -118,6 +176,8 @@ int main(int argc, char **argv)
             if (s >= warmup)
                 times[n++] = dt_s;
         }
+        if (profile)
+            profile_print((int)steps);
         qsort(times, (size_t)n, sizeof *times, cmp_d);
         double med = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
         printf("RESULT forward tag=tunebench dtype=%s precision=%s threads=%d tokens_per_step=%ld median_step_s=%.4f "
