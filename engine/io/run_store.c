@@ -1,8 +1,10 @@
 /* tunebench — the run store (SQLite, WAL). */
 #include "engine/io/run_store.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 struct tb_run_store {
     sqlite3 *db;
+    int64_t data_version;      /* last PRAGMA data_version seen by tb_run_store_poll; -1 none */
     char path[4096];
 };
 
@@ -56,11 +59,11 @@ void tb_run_info_init(tb_run_info *r)
     memset(r, 0, sizeof *r);
     r->id = -1;
     r->status = TB_RUN_CREATED;
-    r->started = r->ended = r->updated = NAN;
+    r->started = r->ended = r->updated = (double)NAN;
     r->pid = r->rank = r->total_steps = r->last_step = r->best_eval_step = r->batch = -1;
     r->trainable_params = r->peak_mem_bytes = r->adapter_bytes = -1;
-    r->alpha = r->lr = r->epochs = NAN;
-    r->best_eval_loss = r->final_eval_loss = r->final_train_loss = r->tokens_per_s = r->wall_time = NAN;
+    r->alpha = r->lr = r->epochs = (double)NAN;
+    r->best_eval_loss = r->final_eval_loss = r->final_train_loss = r->tokens_per_s = r->wall_time = (double)NAN;
 }
 
 static tb_status db_fail(tb_run_store *rs, tb_error *err, const char *what)
@@ -82,6 +85,7 @@ tb_status tb_run_store_open(tb_run_store **out, const char *db_path, bool readon
     if (!rs)
         return tb_error_set(err, TB_ERR_NOMEM, db_path, 0, NULL, "out of memory");
     snprintf(rs->path, sizeof rs->path, "%s", db_path);
+    rs->data_version = -1;
     if (!readonly) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s", db_path);
@@ -130,6 +134,37 @@ void tb_run_store_close(tb_run_store *rs)
 }
 
 const char *tb_run_store_path(const tb_run_store *rs) { return rs->path; }
+
+tb_status tb_run_store_poll(tb_run_store *rs, bool *changed, tb_error *err)
+{
+    *changed = false;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(rs->db, "PRAGMA data_version", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(rs, err, "cannot poll the run store");
+    int rc = sqlite3_step(s);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return db_fail(rs, err, "cannot poll the run store");
+    *changed = v != rs->data_version;
+    rs->data_version = v;
+    return TB_OK;
+}
+
+bool tb_run_is_stale(const tb_run_info *r)
+{
+    if (r->status != TB_RUN_RUNNING && r->status != TB_RUN_PAUSED)
+        return false;
+    if (r->pid <= 0 || r->pid > INT32_MAX)
+        return false; /* no trainer recorded: nothing to check against */
+    /* Signal 0 checks existence only; EPERM means it exists under another user. */
+    return kill((pid_t)r->pid, 0) != 0 && errno == ESRCH;
+}
+
+const char *tb_run_display_status(const tb_run_info *r)
+{
+    return tb_run_is_stale(r) ? "stale" : tb_run_status_name(r->status);
+}
 
 /* NaN / negative "unknown" values are stored as NULL. */
 static void bind_real(sqlite3_stmt *s, int i, double v)
@@ -333,6 +368,24 @@ static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
     snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
+/* What the runs row does not say yet comes from the metrics: a live run shows its last step,
+ * best and latest losses before the trainer writes its summary. COALESCE stops at the first
+ * non-NULL argument, so a finished run with its summary costs no subquery. Columns: id, then
+ * RUN_FIELDS' order (read_run). */
+#define FROM_METRICS(expr, cond, order) \
+    "(SELECT " expr " FROM metrics m WHERE m.run_id = runs.id " cond " " order " LIMIT 1)"
+#define SELECT_FIELDS                                                                              \
+    "id, name, status, mode, run_dir, adapter_path, config, started, ended, updated, pid, rank, alpha, lr, " \
+    "epochs, batch, total_steps, "                                                                 \
+    "coalesce(last_step, " FROM_METRICS("max(step)", "", "") "), "                                 \
+    "trainable_params, peak_mem_bytes, adapter_bytes, "                                            \
+    "coalesce(best_eval_loss, " FROM_METRICS("min(eval_loss)", "", "") "), "                       \
+    "coalesce(best_eval_step, " FROM_METRICS("step", "AND eval_loss IS NOT NULL", "ORDER BY eval_loss, step") "), " \
+    "coalesce(final_eval_loss, " FROM_METRICS("eval_loss", "AND eval_loss IS NOT NULL", "ORDER BY step DESC") "), " \
+    "coalesce(final_train_loss, " FROM_METRICS("train_loss", "AND train_loss IS NOT NULL", "ORDER BY step DESC") "), " \
+    "coalesce(tokens_per_s, " FROM_METRICS("avg(tokens_per_s)", "", "") "), "                      \
+    "coalesce(wall_time, " FROM_METRICS("max(wall_time)", "", "") ")"
+
 static bool read_run(sqlite3_stmt *s, tb_run_info *r)
 {
     tb_run_info_init(r);
@@ -384,7 +437,7 @@ tb_status tb_run_store_list(tb_run_store *rs, tb_run_info **runs, size_t *n, tb_
     *runs = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(rs->db, "SELECT id, " RUN_FIELDS " FROM runs ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(rs->db, "SELECT " SELECT_FIELDS " FROM runs ORDER BY id", -1, &s, NULL) != SQLITE_OK)
         return db_fail(rs, err, "cannot list runs");
     size_t cap = 0;
     tb_run_info *list = NULL;
@@ -419,7 +472,7 @@ nomem:
 tb_status tb_run_store_get(tb_run_store *rs, int64_t id, tb_run_info *out, tb_error *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(rs->db, "SELECT id, " RUN_FIELDS " FROM runs WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(rs->db, "SELECT " SELECT_FIELDS " FROM runs WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
         return db_fail(rs, err, "cannot read the run");
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);

@@ -71,7 +71,9 @@ tb_status tb_run_store_append_metrics(tb_run_store *rs, int64_t id, const tb_met
                                       tb_error *err);
 tb_status tb_run_store_add_event(tb_run_store *rs, int64_t id, const tb_run_event *ev, tb_error *err);
 
-/* Reader side. Lists are malloc'd arrays; free with tb_run_info_free_list / free(). */
+/* Reader side. Lists are malloc'd arrays; free with tb_run_info_free_list / free().
+ * last_step, best/final losses, best_eval_step, tokens_per_s and wall_time that the runs row
+ * leaves unknown are derived from the metrics, so a live run shows its progress. */
 tb_status tb_run_store_list(tb_run_store *rs, tb_run_info **runs, size_t *n, tb_error *err);
 tb_status tb_run_store_get(tb_run_store *rs, int64_t id, tb_run_info *out, tb_error *err); /* out->config_json malloc'd */
 /* Rows with step > after_step, in step order (incremental polling for live plots). */
@@ -79,6 +81,15 @@ tb_status tb_run_store_metrics(tb_run_store *rs, int64_t id, int64_t after_step,
                                tb_error *err);
 tb_status tb_run_store_events(tb_run_store *rs, int64_t id, tb_run_event **events, size_t *n, tb_error *err);
 void tb_run_info_free_list(tb_run_info *runs, size_t n);
+/* Whether another connection committed since the last call (PRAGMA data_version: no table
+ * read, cheap enough for every UI tick). The first call says true. */
+tb_status tb_run_store_poll(tb_run_store *rs, bool *changed, tb_error *err);
+
+/* A run that says running/paused while its trainer process (pid) is gone: it crashed or was
+ * killed before recording its end. False when no pid is recorded. */
+bool tb_run_is_stale(const tb_run_info *r);
+/* tb_run_status_name, or "stale" for a stale run: what tables show. */
+const char *tb_run_display_status(const tb_run_info *r);
 
 const char *tb_run_status_name(tb_run_status st);
 bool tb_run_status_parse(const char *name, tb_run_status *out);

@@ -91,7 +91,10 @@ static void test_round_trip(void **state)
     assert_int_equal(back.rank, 16);
     assert_int_equal(back.last_step, 3);
     assert_true(isfinite(back.ended));
-    assert_true(isnan(back.best_eval_loss));
+    /* No summary written by the trainer: derived from the metrics. */
+    assert_true(back.best_eval_loss == 2.7 && back.best_eval_step == 2);
+    assert_true(back.final_eval_loss == 2.7 && back.final_train_loss == 2.0);
+    assert_true(back.tokens_per_s == 110 && back.wall_time == 3);
     assert_string_equal(back.config_json, "{\"rank\":16}");
     free(back.config_json);
     assert_int_equal(tb_run_store_get(rs, 999, &back, &err), TB_ERR_INVALID);
@@ -158,9 +161,114 @@ static void test_reader_while_writer_appends(void **state)
     assert_int_equal(last, STEPS);
 }
 
+/* The trainer's summary wins over what the metrics say; a run without metrics stays unknown. */
+static void test_summary_over_derived(void **state)
+{
+    (void)state;
+    char path[512];
+    db_path(path, sizeof path, "summary");
+    tb_run_store *rs;
+    tb_error err;
+    assert_int_equal(tb_run_store_open(&rs, path, false, &err), TB_OK);
+    tb_run_info a, b;
+    tb_run_info_init(&a);
+    tb_run_info_init(&b);
+    snprintf(a.name, sizeof a.name, "summarized");
+    snprintf(b.name, sizeof b.name, "empty");
+    int64_t ida, idb;
+    assert_int_equal(tb_run_store_create(rs, &a, &ida, &err), TB_OK);
+    assert_int_equal(tb_run_store_create(rs, &b, &idb, &err), TB_OK);
+    tb_metric_row rows[3] = {
+        {.step = 10, .epoch = NAN, .train_loss = 3, .eval_loss = 2.0, .lr = NAN, .grad_norm = NAN, .tokens_per_s = NAN, .wall_time = NAN},
+        {.step = 20, .epoch = NAN, .train_loss = 2, .eval_loss = 1.5, .lr = NAN, .grad_norm = NAN, .tokens_per_s = NAN, .wall_time = NAN},
+        {.step = 30, .epoch = NAN, .train_loss = 1, .eval_loss = 1.75, .lr = NAN, .grad_norm = NAN, .tokens_per_s = NAN, .wall_time = NAN},
+    };
+    assert_int_equal(tb_run_store_append_metrics(rs, ida, rows, 3, &err), TB_OK);
+    tb_run_info got;
+    assert_int_equal(tb_run_store_get(rs, ida, &got, &err), TB_OK);
+    assert_true(got.best_eval_loss == 1.5 && got.best_eval_step == 20 && got.final_eval_loss == 1.75);
+    assert_true(isnan(got.tokens_per_s) && isnan(got.wall_time)); /* no such metrics either */
+    free(got.config_json);
+    a.id = ida;
+    a.best_eval_loss = 1.25;
+    a.best_eval_step = 7;
+    assert_int_equal(tb_run_store_update(rs, &a, &err), TB_OK);
+    tb_run_info *list;
+    size_t n;
+    assert_int_equal(tb_run_store_list(rs, &list, &n, &err), TB_OK);
+    assert_int_equal(n, 2);
+    assert_true(list[0].best_eval_loss == 1.25 && list[0].best_eval_step == 7);
+    assert_true(list[0].final_eval_loss == 1.75); /* still derived */
+    assert_true(isnan(list[1].best_eval_loss) && list[1].last_step == -1 && list[1].best_eval_step == -1);
+    tb_run_info_free_list(list, n);
+    tb_run_store_close(rs);
+}
+
+/* poll: true first, false while nothing changes, true after another connection commits. */
+static void test_poll_sees_other_writers(void **state)
+{
+    (void)state;
+    char path[512];
+    db_path(path, sizeof path, "poll");
+    tb_run_store *w, *r;
+    tb_error err;
+    assert_int_equal(tb_run_store_open(&w, path, false, &err), TB_OK);
+    assert_int_equal(tb_run_store_open(&r, path, true, &err), TB_OK);
+    bool changed;
+    assert_int_equal(tb_run_store_poll(r, &changed, &err), TB_OK);
+    assert_true(changed);
+    assert_int_equal(tb_run_store_poll(r, &changed, &err), TB_OK);
+    assert_false(changed);
+    tb_run_info info;
+    tb_run_info_init(&info);
+    snprintf(info.name, sizeof info.name, "x");
+    int64_t id;
+    assert_int_equal(tb_run_store_create(w, &info, &id, &err), TB_OK);
+    assert_int_equal(tb_run_store_poll(r, &changed, &err), TB_OK);
+    assert_true(changed);
+    assert_int_equal(tb_run_store_poll(r, &changed, &err), TB_OK);
+    assert_false(changed);
+    tb_metric_row m = {.step = 1, .epoch = NAN, .train_loss = 1, .eval_loss = NAN, .lr = NAN, .grad_norm = NAN,
+                       .tokens_per_s = NAN, .wall_time = NAN};
+    assert_int_equal(tb_run_store_append_metrics(w, id, &m, 1, &err), TB_OK);
+    assert_int_equal(tb_run_store_poll(r, &changed, &err), TB_OK);
+    assert_true(changed);
+    tb_run_store_close(r);
+    tb_run_store_close(w);
+}
+
+/* stale: running with a dead pid; alive pid, finished runs and unknown pids are not. */
+static void test_stale_runs(void **state)
+{
+    (void)state;
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0); /* reaped: the pid is gone */
+    tb_run_info r;
+    tb_run_info_init(&r);
+    r.status = TB_RUN_RUNNING;
+    r.pid = child;
+    assert_true(tb_run_is_stale(&r));
+    assert_string_equal(tb_run_display_status(&r), "stale");
+    r.status = TB_RUN_FINISHED;
+    assert_false(tb_run_is_stale(&r));
+    assert_string_equal(tb_run_display_status(&r), "finished");
+    r.status = TB_RUN_RUNNING;
+    r.pid = getpid();
+    assert_false(tb_run_is_stale(&r));
+    assert_string_equal(tb_run_display_status(&r), "running");
+    r.pid = -1;
+    assert_false(tb_run_is_stale(&r));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary_over_derived),
+        cmocka_unit_test(test_poll_sees_other_writers),
+        cmocka_unit_test(test_stale_runs),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_reader_while_writer_appends),
     };

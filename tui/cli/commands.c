@@ -9,5 +9,6 @@ const tb_cli_command tb_cli_commands[] = {
     {"generate", "generate text from a prompt with a model (KV cache, sampling)", tb_cmd_generate},
     {"help", "list the commands", tb_cli_help},
     {"logits", "write a model's logits for a token sequence (safetensors)", tb_cmd_logits},
+    {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {0},
 };

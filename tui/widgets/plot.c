@@ -47,7 +47,7 @@ void tb_plot_ema(const double *y, size_t n, double alpha, double *out)
     double s = 0, weight = 0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i])) {
-            out[i] = NAN;
+            out[i] = (double)NAN;
             continue;
         }
         s = alpha * s + (1 - alpha) * y[i];
@@ -247,11 +247,13 @@ void tb_plot_draw(WINDOW *win, int y, int x, int h, int w, const tb_plot_series 
     /* Legend. */
     int lx = x + axis_w;
     for (int k = 0; k < n && lx < x + w; k++) {
+        if (!s[k].name)
+            continue;
         char mark[8];
         snprintf(mark, sizeof mark, o->utf8 ? "━ " : "%c ", s[k].glyph);
         lx += tb_draw_text(win, y, lx, x + w - lx, s[k].role, mark);
         lx += tb_draw_textf(win, y, lx, x + w - lx, TB_ROLE_NORMAL, "%s%s  ", s[k].name,
-                            s[k].smooth && o->ema > 0 ? " (smoothed)" : "");
+                            s[k].smooth && o->ema > 0 && !o->terse_legend ? " (smoothed)" : "");
     }
     if (o->has_best && lx < x + w)
         lx += tb_draw_textf(win, y, lx, x + w - lx, best_role, "%s best", o->utf8 ? "◆" : "@");

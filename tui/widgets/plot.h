@@ -14,10 +14,10 @@
 
 #include "tui/theme.h"
 
-#define TB_PLOT_MAX_SERIES 8
+#define TB_PLOT_MAX_SERIES 12 /* e.g. six runs overlaid, each a train line + eval dots */
 
 typedef struct tb_plot_series {
-    const char *name;      /* legend text */
+    const char *name;      /* legend text; NULL = not in the legend (a run's second series) */
     const double *x;       /* (n) steps, increasing */
     const double *y;       /* (n) values; NaN/Inf = gap */
     size_t n;
@@ -34,6 +34,7 @@ typedef struct tb_plot_opts {
     double x_min, x_max;   /* NaN = from the data (zoom sets x_min) */
     bool has_best;         /* mark (best_x, best_y) */
     double best_x, best_y;
+    bool terse_legend;     /* no " (smoothed)" per series: the caller says it once (a title) */
 } tb_plot_opts;
 
 /* The rendered plot area: cells of w x h, each with a braille dot mask (or ASCII glyph) and
