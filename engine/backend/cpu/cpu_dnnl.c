@@ -20,15 +20,18 @@ struct cpu_dnnl_mm {
     float alpha, beta;
     uint64_t used;
     dnnl_primitive_t prim;
-    dnnl_memory_t mem[CPU_MAX_THREADS][3]; /* src, weights, dst handles per pool thread */
-    int threads;
-    dnnl_stream_t *streams;                 /* not owned */
+    dnnl_memory_t mem[CPU_MAX_THREADS][4]; /* src, weights, dst, scratchpad handles per pool thread */
+    struct cpu_dnnl *owner;
 };
 
 struct cpu_dnnl {
     dnnl_engine_t engine;
     dnnl_stream_t stream[CPU_MAX_THREADS];
     int threads;
+    /* Our scratchpads (accounted, allocated once and grown): oneDNN's own would be
+     * allocated and page-faulted on every call. */
+    void *scratch[CPU_MAX_THREADS];
+    size_t scratch_size;
     cpu_dnnl_mm cache[CACHE];
     uint64_t clock;
 };
@@ -38,7 +41,7 @@ static void entry_free(cpu_dnnl_mm *e)
     if (e->prim)
         dnnl_primitive_destroy(e->prim);
     for (int t = 0; t < CPU_MAX_THREADS; t++)
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             if (e->mem[t][i])
                 dnnl_memory_destroy(e->mem[t][i]);
     memset(e, 0, sizeof *e);
@@ -66,9 +69,11 @@ void cpu_dnnl_free(struct cpu_dnnl *d)
         return;
     for (int i = 0; i < CACHE; i++)
         entry_free(&d->cache[i]);
-    for (int t = 0; t < CPU_MAX_THREADS; t++)
+    for (int t = 0; t < CPU_MAX_THREADS; t++) {
         if (d->stream[t])
             dnnl_stream_destroy(d->stream[t]);
+        tb_free(d->scratch[t]);
+    }
     if (d->engine)
         dnnl_engine_destroy(d->engine);
     tb_free(d);
@@ -91,7 +96,8 @@ static bool build(struct cpu_dnnl *d, cpu_dnnl_mm *e)
         return false;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
-    bool ok = dnnl_primitive_attr_create(&attr) == dnnl_success;
+    bool ok = dnnl_primitive_attr_create(&attr) == dnnl_success &&
+              dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success;
     if (ok && e->alpha != 1.0f)
         ok = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &e->alpha) == dnnl_success;
     if (ok && e->beta != 0.0f)
@@ -102,18 +108,27 @@ static bool build(struct cpu_dnnl *d, cpu_dnnl_mm *e)
         ok = dnnl_primitive_desc_create(&pd, &md, attr, d->engine, NULL) == dnnl_success;
     if (ok)
         ok = dnnl_primitive_create(&e->prim, pd) == dnnl_success;
+    const dnnl_memory_desc_t *sp_md = ok ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) : NULL;
+    size_t sp = sp_md ? dnnl_memory_desc_get_size(sp_md) : 0;
+    if (ok && sp > d->scratch_size) { /* grow every thread's scratchpad (between tasks: we are on the caller) */
+        for (int t = 0; ok && t < d->threads; t++) {
+            tb_free(d->scratch[t]);
+            ok = (d->scratch[t] = tb_alloc(sp, TB_MEM_SCRATCH)) != NULL;
+        }
+        d->scratch_size = ok ? sp : 0;
+    }
     for (int t = 0; ok && t < d->threads; t++)
         ok = dnnl_memory_create(&e->mem[t][0], &src_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success &&
              dnnl_memory_create(&e->mem[t][1], &wei_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success &&
-             dnnl_memory_create(&e->mem[t][2], &dst_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success;
+             dnnl_memory_create(&e->mem[t][2], &dst_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success &&
+             (!sp || dnnl_memory_create(&e->mem[t][3], sp_md, d->engine, DNNL_MEMORY_NONE) == dnnl_success);
     if (pd)
         dnnl_primitive_desc_destroy(pd);
     if (po)
         dnnl_post_ops_destroy(po);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
-    e->threads = d->threads;
-    e->streams = d->stream;
+    e->owner = d;
     return ok;
 }
 
@@ -143,17 +158,20 @@ const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, in
 
 bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf16, const uint16_t *b)
 {
-    if (tid >= e->threads)
+    struct cpu_dnnl *d = e->owner;
+    if (tid >= d->threads)
         return false;
     omp_set_num_threads(1); /* this thread's oneDNN call stays on this thread */
     dnnl_memory_t const *m = e->mem[tid];
     /* oneDNN takes non-const handles; it only reads src and weights. */
     if (dnnl_memory_set_data_handle(m[0], (void *)(uintptr_t)a_bf16) != dnnl_success ||
         dnnl_memory_set_data_handle(m[1], (void *)(uintptr_t)b) != dnnl_success ||
-        dnnl_memory_set_data_handle(m[2], c) != dnnl_success)
+        dnnl_memory_set_data_handle(m[2], c) != dnnl_success ||
+        (m[3] && dnnl_memory_set_data_handle(m[3], d->scratch[tid]) != dnnl_success))
         return false;
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
-    return dnnl_primitive_execute(e->prim, e->streams[tid], 3, args) == dnnl_success &&
-           dnnl_stream_wait(e->streams[tid]) == dnnl_success;
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]},
+                               {DNNL_ARG_SCRATCHPAD, m[3]}};
+    return dnnl_primitive_execute(e->prim, d->stream[tid], m[3] ? 4 : 3, args) == dnnl_success &&
+           dnnl_stream_wait(d->stream[tid]) == dnnl_success;
 }
 #endif
