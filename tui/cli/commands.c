@@ -9,6 +9,10 @@ const tb_cli_command tb_cli_commands[] = {
     {"generate", "generate text from a prompt with a model (KV cache, sampling)", tb_cmd_generate},
     {"help", "list the commands", tb_cli_help},
     {"logits", "write a model's logits for a token sequence (safetensors)", tb_cmd_logits},
+    {"detokenize", "token ids back to text", tb_cmd_detokenize},
+    {"help", "list the commands", tb_cli_help},
+    {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
+    {"tokenizer-train", "learn a byte-level BPE tokenizer.json from a text corpus", tb_cmd_tokenizer_train},
     {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {0},
 };
