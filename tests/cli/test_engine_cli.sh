@@ -57,8 +57,26 @@ tap_check "generate/shape mismatch names file and tensor" \
     grep -q "shape/model.safetensors: model.layers.0.mlp.gate_proj.weight: shape \[64, 32\] does not match" "$W/err"
 
 "$TB" generate --model "$M" --prompt "hello" >/dev/null 2>"$W/err"; rc=$?
-tap_eq "generate/--prompt without a tokenizer exits 2" "$rc" 2
+tap_eq "generate/--prompt, model without tokenizer.json exits 2" "$rc" 2
 tap_check "generate/--prompt without a tokenizer says so" grep -qi "tokenizer" "$W/err"
+
+# Text prompts: a tiny model whose vocabulary is the tokenizer.json beside it (320 ids).
+T320=$SRC/tests/reference/llama/llama_vocab320_f32
+PROMPT="The engine runs a model"
+if "$TB" tokenize --model "$T320" --text "$PROMPT" >"$W/ids" 2>"$W/err"; then
+    ids=$(tr ' ' ',' <"$W/ids")
+    gen_ids=$("$TB" generate --model "$T320" --ids "$ids" --max-new 10)
+    want=$("$TB" detokenize --model "$T320" --ids "$gen_ids" --skip-special)
+    got=$("$TB" generate --model "$T320" --prompt "$PROMPT" --max-new 10); rc=$?
+    tap_eq "generate/--prompt exits 0" "$rc" 0
+    tap_eq "generate/--prompt text = detokenize(generate --ids tokenize(prompt))" "$got" "$want"
+    first=$("$TB" detokenize --model "$T320" --ids "${gen_ids%%,*}")
+    "$TB" generate --model "$T320" --prompt "$PROMPT" --max-new 10 --stop "$first" --stats >"$W/out" 2>"$W/err"
+    tap_check "generate/--stop ends at the stop string" grep -q "stop string" "$W/err"
+    tap_eq "generate/--stop output is the text up to the stop string" "$(cat "$W/out")" "$first"
+else
+    tap_ok "generate/--prompt # SKIP this build has no tokenizer" 0
+fi
 "$TB" generate --model "$M" --ids 1 --top-p 0 >/dev/null 2>"$W/err"; rc=$?
 tap_eq "generate/--top-p 0 exits 2" "$rc" 2
 "$TB" generate --model "$M" --ids 1 --backend gpu9 >/dev/null 2>"$W/err"; rc=$?

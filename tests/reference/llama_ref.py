@@ -30,17 +30,20 @@ import torch
 MAGIC, VERSION = "tunebench-llama-golden", "1"
 COMMAND = "/usr/bin/python3 tests/reference/llama_ref.py --out tests/reference/llama"
 
-# name: config overrides. Base: D 32, F 64, L 2, H 4, Hkv 2, V 96.
+# name: config overrides and the random seed. Base: D 32, F 64, L 2, H 4, Hkv 2, V 96.
 CASES = {
-    "llama_gqa_f32": dict(),
-    "llama_tied_mqa_f32": dict(kv_heads=1, tied=True),
-    "qwen2_bias_f32": dict(arch="Qwen2ForCausalLM", bias=True, tied=True, theta=1000000.0),
-    "llama_headdim6_f32": dict(head_dim=6, heads=4, kv_heads=2),
-    "llama3_rope_f32": dict(theta=10000.0, llama3=dict(factor=8.0, low_freq_factor=1.0,
-                                                      high_freq_factor=4.0,
-                                                      original_max_position_embeddings=128),
+    "llama_gqa_f32": dict(seed=2),
+    "llama_tied_mqa_f32": dict(seed=4, kv_heads=1, tied=True),
+    "qwen2_bias_f32": dict(seed=5, arch="Qwen2ForCausalLM", bias=True, tied=True, theta=1000000.0),
+    "llama_headdim6_f32": dict(seed=3, head_dim=6, heads=4, kv_heads=2),
+    "llama3_rope_f32": dict(seed=0, theta=10000.0, llama3=dict(factor=8.0, low_freq_factor=1.0,
+                                                              high_freq_factor=4.0,
+                                                              original_max_position_embeddings=128),
                             head_dim=8, heads=4, kv_heads=1),
-    "llama_gqa_bf16": dict(dtype="bfloat16", layers=3),
+    "llama_gqa_bf16": dict(seed=1, dtype="bfloat16", layers=3),
+    # Paired with tokenizer.json (committed beside it, made by `tunebench tokenizer-train
+    # --corpus README.md --vocab-size 320`; this script does not touch it): text prompts.
+    "llama_vocab320_f32": dict(seed=6, vocab=320, bos=0, eos=0),
 }
 T, GREEDY = 24, 8
 
@@ -55,7 +58,7 @@ def make_config(name, o):
         "num_key_value_heads": o.get("kv_heads", 2), "vocab_size": o.get("vocab", 96),
         "rms_norm_eps": 1e-5, "rope_theta": o.get("theta", 10000.0),
         "max_position_embeddings": 256, "tie_word_embeddings": o.get("tied", False),
-        "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+        "hidden_act": "silu", "bos_token_id": o.get("bos", 1), "eos_token_id": o.get("eos", 2),
         "torch_dtype": o.get("dtype", "float32"),
     }
     if "head_dim" in o:
@@ -198,8 +201,8 @@ def main():
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    for seed, (name, o) in enumerate(sorted(CASES.items())):
-        gen = torch.Generator().manual_seed(1000 + seed)
+    for name, o in sorted(CASES.items()):
+        gen = torch.Generator().manual_seed(1000 + o["seed"])
         cfg = make_config(name, o)
         w = make_weights(cfg, o.get("bias", False), gen)
         if o.get("dtype") == "bfloat16":

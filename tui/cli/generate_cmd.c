@@ -208,6 +208,14 @@ int tb_cmd_generate(int argc, char **argv)
     tb_generate_result res;
     if (tb_llama_generate(m, ids, n_ids, &go, &res, &err) != TB_OK)
         goto done;
+#if TB_HAVE_TOKENIZER
+    if (tok && s.n) { /* what was held back for an unfinished UTF-8 sequence */
+        char *text = decode_ids(&s, s.ids, s.n);
+        if (text && strlen(text) > s.printed)
+            fputs(text + s.printed, stdout);
+        free(text);
+    }
+#endif
     printf("\n");
     if (stats) {
         static const char *const why[] = {"max-new reached", "end of sequence", "stop string", "stopped"};
