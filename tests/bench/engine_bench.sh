@@ -4,7 +4,8 @@
 # (prefill) at batch 4 x 512 and greedy decode at batch 1 (prompt 128, 64 new tokens),
 # run alternately A B A B ... after a warm-up, medians [min-max] and ratios of medians.
 # The peer runs at its best 2-thread setting (OMP_WAIT_POLICY=passive, OpenBLAS 2 threads)
-# in both dtypes; OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for everyone.
+# in both dtypes, and for decoding also on 1 thread (its fastest decode here: 15 vs 11
+# tokens/s); OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for everyone.
 #
 #   tests/bench/engine_bench.sh [BUILD_DIR] [ROUNDS]      (default build, 3)
 set -euo pipefail
@@ -40,17 +41,21 @@ for r in $(seq "$ROUNDS"); do
     run ours_decode generate_decode ours --mode generate --prompt 128 --gen 64 --steps 3 --warmup 1
     run peer_decode_bf16 generate_decode peer --mode generate --prompt 128 --gen 64 --steps 3 --warmup 1 --dtype bfloat16
     run peer_decode_f32 generate_decode peer --mode generate --prompt 128 --gen 64 --steps 3 --warmup 1 --dtype float32
+    run peer_decode_bf16_1thread generate_decode peer --mode generate --prompt 128 --gen 64 --steps 3 --warmup 1 \
+        --dtype bfloat16 --threads 1
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f [%.1f-%.1f]", m, a[1], a[NR]}'; }
 med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 echo "| run | tokens/s median [min-max] |"
 echo "| --- | --- |"
-for k in ours_forward_bf16 peer_forward_bf16 ours_forward_f32 peer_forward_f32 ours_decode peer_decode_bf16 peer_decode_f32; do
+for k in ours_forward_bf16 peer_forward_bf16 ours_forward_f32 peer_forward_f32 ours_decode peer_decode_bf16 \
+    peer_decode_f32 peer_decode_bf16_1thread; do
     echo "| $k | $(median <<<"${R[$k]}") |"
 done
 best() { local a b; a=$(med <<<"${R[$1]}"); b=$(med <<<"${R[$2]}"); awk -v a="$a" -v b="$b" 'BEGIN {print (a > b ? a : b)}'; }
 fwd_peer=$(best peer_forward_bf16 peer_forward_f32)
 dec_peer=$(best peer_decode_bf16 peer_decode_f32)
+dec_peer=$(awk -v a="$dec_peer" -v b="$(med <<<"${R[peer_decode_bf16_1thread]}")" 'BEGIN {print (a > b ? a : b)}')
 awk -v o="$(med <<<"${R[ours_forward_bf16]}")" -v p="$fwd_peer" 'BEGIN {printf "forward: ours (bf16 precision) / peer at its best = %.2fx\n", o / p}'
 awk -v o="$(med <<<"${R[ours_forward_f32]}")" -v p="$(med <<<"${R[peer_forward_f32]}")" 'BEGIN {printf "forward f32 compute: ours / peer f32 = %.2fx\n", o / p}'
 awk -v o="$(med <<<"${R[ours_decode]}")" -v p="$dec_peer" 'BEGIN {printf "decode: ours / peer at its best = %.2fx\n", o / p}'
