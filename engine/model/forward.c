@@ -161,6 +161,11 @@ tb_status tb_llama_forward(tb_llama *m, tb_llama_acts *a, const int32_t *ids, in
         return tb_error_set(err, TB_ERR_INVALID, NULL, 0, NULL,
                             "KV cache of %lld x %lld positions cannot take %lld more tokens at position %lld",
                             (long long)cache->B, (long long)cache->Tmax, (long long)T, (long long)pos0);
+    if (c->sliding_window > 0 && pos0 + T > c->sliding_window)
+        return tb_error_set(err, TB_ERR_UNSUPPORTED, NULL, 0, "sliding_window",
+                            "%lld positions exceed the model's sliding window of %lld: sliding-window attention "
+                            "is not supported (full attention equals it only within the window)",
+                            (long long)(pos0 + T), (long long)c->sliding_window);
     for (int64_t i = 0; i < B * T; i++)
         if (ids[i] < 0 || ids[i] >= c->vocab_size)
             return tb_error_set(err, TB_ERR_INVALID, NULL, 0, "ids",

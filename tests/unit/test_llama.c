@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/io/safetensors.h"
 #include "engine/model/generate.h"
 #include "engine/model/llama.h"
+#include "tiny_model.h"
 
 static const char *const cases[] = {
     "llama_gqa_f32", "llama_tied_mqa_f32", "qwen2_bias_f32", "llama_headdim6_f32", "llama3_rope_f32", "llama_gqa_bf16",
@@ -58,7 +60,7 @@ static void load_golden(golden *g, const char *name)
 static tb_llama *load_model(tb_backend *be, const char *name)
 {
     char dir[1200];
-    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    snprintf(dir, sizeof dir, name[0] == '/' ? "%s%s" : "%s/%s", name[0] == '/' ? "" : root, name);
     tb_llama *m;
     tb_error err;
     if (tb_llama_load(&m, dir, be, &err) != TB_OK)
@@ -224,6 +226,31 @@ static void test_batch_and_saved_activations(void **state)
     tb_safetensors_close(g.st);
 }
 
+/* Mistral's sliding window: within it full causal attention is the same thing; beyond it
+ * the forward pass refuses instead of computing something else. */
+static void test_sliding_window_refused_beyond(void **state)
+{
+    (void)state;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/tb-llama-swa.%d", (int)getpid());
+    tiny_spec s = {.D = 16, .F = 24, .L = 1, .H = 2, .Hkv = 1, .V = 40, .dtype = TB_DTYPE_F32, .seed = 3,
+                   .arch = "MistralForCausalLM", .extra = "\"sliding_window\":8"};
+    assert_int_equal(tiny_model_write(dir, &s), 0);
+    tb_llama *m = load_model(be_f32, dir);
+    tb_llama_acts a;
+    tb_error err;
+    int32_t ids[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    assert_int_equal(tb_llama_acts_init(&a, m, 1, 9, false, 9, &err), TB_OK);
+    assert_int_equal(tb_llama_forward(m, &a, ids, 1, 8, NULL, &err), TB_OK);
+    assert_int_equal(tb_llama_forward(m, &a, ids, 1, 9, NULL, &err), TB_ERR_UNSUPPORTED);
+    assert_string_equal(err.field, "sliding_window");
+    tb_llama_acts_free(&a);
+    tb_llama_free(m);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Sampling: top-k 1 and tiny top-p are greedy; a seed reproduces; repetition penalty
  * changes an otherwise repeated choice. */
 static void test_sampler(void **state)
@@ -299,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_greedy_generation),
         cmocka_unit_test(test_kv_cache_matches_full),
         cmocka_unit_test(test_batch_and_saved_activations),
+        cmocka_unit_test(test_sliding_window_refused_beyond),
         cmocka_unit_test(test_sampler),
     };
     return cmocka_run_group_tests_name("llama", tests, setup, teardown);

@@ -9,8 +9,10 @@
 
 #if TB_HAVE_DNNL
 #include <dnnl.h>
-#include <omp.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define CACHE 48
 
@@ -161,7 +163,9 @@ bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf1
     struct cpu_dnnl *d = e->owner;
     if (tid >= d->threads)
         return false;
+#ifdef _OPENMP
     omp_set_num_threads(1); /* this thread's oneDNN call stays on this thread */
+#endif
     dnnl_memory_t const *m = e->mem[tid];
     /* oneDNN takes non-const handles; it only reads src and weights. */
     if (dnnl_memory_set_data_handle(m[0], (void *)(uintptr_t)a_bf16) != dnnl_success ||
