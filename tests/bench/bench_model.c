@@ -91,7 +91,7 @@ static double peak_rss_mib(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
-static void die(const tb_error *err)
+static _Noreturn void die(const tb_error *err)
 {
     char buf[1024];
     fprintf(stderr, "bench_model: %s\n", tb_error_format(err, buf, sizeof buf));
