@@ -155,7 +155,7 @@ int main(int argc, char **argv)
     uint64_t rng = 12345;
     if (!strcmp(mode, "forward")) {
         tb_llama_acts acts;
-        if (tb_llama_acts_init(&acts, m, B, T, false, B * T, &err) != TB_OK)
+        if (tb_llama_acts_init(&acts, m, B, T, TB_ACTS_INFERENCE, B * T, &err) != TB_OK)
             die(&err);
         int32_t *ids = malloc((size_t)(B * T) * sizeof *ids);
         float probe;

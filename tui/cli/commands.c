@@ -8,6 +8,7 @@ const tb_cli_command tb_cli_commands[] = {
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
     {"detokenize", "token ids back to text", tb_cmd_detokenize},
     {"generate", "generate text from a prompt with a model (KV cache, sampling)", tb_cmd_generate},
+    {"grad", "gradients of a PEFT adapter (or every weight) for one token sequence (safetensors)", tb_cmd_grad},
     {"help", "list the commands", tb_cli_help},
     {"logits", "write a model's logits for a token sequence (safetensors)", tb_cmd_logits},
     {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
