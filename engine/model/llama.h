@@ -50,6 +50,7 @@ typedef struct tb_llama {
     tb_llama_host_weights host;
     tb_buf **bufs;                    /* weight buffers made from host memory */
     size_t n_bufs;
+    int64_t mapped_bytes;             /* of those, accounted as TB_MEM_WEIGHTS */
 } tb_llama;
 
 /* Load a Hugging Face model directory onto `be` (weights stay in the stored dtype; the CPU

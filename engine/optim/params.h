@@ -56,6 +56,14 @@ void tb_param_set_zero_grads(tb_param_set *s);
 
 /* Download every value (total floats) into host; sync point. */
 tb_status tb_param_set_download(tb_param_set *s, float *host, tb_error *err);
+/* Write host (total floats in the set's layout: values, a gradient or a moment) as an F32
+ * safetensors file with one tensor per parameter named prefix + name, atomically. */
+tb_status tb_param_set_save(const tb_param_set *s, const float *host, const char *path, const char *prefix,
+                            tb_error *err);
+/* Read such a file into the buffer dst (total floats, the set's layout): every tensor must be
+ * there with its shape (F32, BF16 or F16); errors name the file and tensor. */
+tb_status tb_param_set_load(const tb_param_set *s, tb_buf *dst, const char *path, const char *prefix, tb_error *err);
+
 /* True when every one of n floats is finite; *bad gets the first offending index. */
 bool tb_floats_finite(const float *x, size_t n, size_t *bad);
 

@@ -14,6 +14,7 @@ const tb_cli_command tb_cli_commands[] = {
     {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
     {"tokenizer-train", "learn a byte-level BPE tokenizer.json from a text corpus", tb_cmd_tokenizer_train},
+    {"train", "fine-tune a model on the CPU (LoRA or full): runs, checkpoints, PEFT adapters", tb_cmd_train},
     {"validate", "check a dataset: duplicates, empty outputs, PII, leakage, lengths (exit 1 on errors)", tb_cmd_validate},
     {0},
 };

@@ -11,6 +11,7 @@ int tb_cmd_detokenize(int argc, char **argv);
 int tb_cmd_tokenize(int argc, char **argv);
 int tb_cmd_tokenizer_train(int argc, char **argv);
 int tb_cmd_runs(int argc, char **argv);
+int tb_cmd_train(int argc, char **argv);
 int tb_cmd_validate(int argc, char **argv);
 
 #endif
