@@ -96,10 +96,11 @@ int tb_cmd_grad(int argc, char **argv)
         set = &full_params.set;
     }
     double loss = 0;
-    if (st == TB_OK)
-        st = tb_grad_sequence(m, ids, T, &loss, &err);
-    if (st == TB_OK)
-        st = tb_grad_write(out, loss, set, &err);
+    int rc = st == TB_OK ? TB_EXIT_OK : TB_EXIT_USAGE; /* the adapter could not be used */
+    if (st == TB_OK && (st = tb_grad_sequence(m, ids, T, &loss, &err)) != TB_OK)
+        rc = st == TB_ERR_INVALID ? TB_EXIT_USAGE : 1; /* e.g. ids outside the vocabulary */
+    if (st == TB_OK && (st = tb_grad_write(out, loss, set, &err)) != TB_OK)
+        rc = 1;
     if (st == TB_OK)
         printf("loss %.6f\n", loss);
     else
@@ -110,5 +111,5 @@ int tb_cmd_grad(int argc, char **argv)
     tb_llama_free(m);
     tb_backend_destroy(be);
     free(ids);
-    return st == TB_OK ? TB_EXIT_OK : st == TB_ERR_IO || st == TB_ERR_NOMEM ? 1 : TB_EXIT_USAGE;
+    return rc;
 }
