@@ -129,6 +129,7 @@ static void test_length_grouped_batches(void **state)
     assert_int_equal(tb_batch_plan_make(&q, &d.train, 3, 1, 0, true, true, &err), TB_OK);
     assert_int_equal(tb_batch_plan_make(&r, &d.train, 3, 1, 1, true, true, &err), TB_OK);
     assert_memory_equal(p.idx, q.idx, 20 * sizeof(int64_t));
+    tb_batch_plan_free(&q);
     tb_batch_plan_free(&r);
     /* each epoch its own order (20 examples fit one megabatch, so compare ungrouped plans) */
     assert_int_equal(tb_batch_plan_make(&q, &d.train, 3, 1, 0, true, false, &err), TB_OK);
