@@ -7,21 +7,13 @@
  *          dres += rmsnorm'(dln)                                   (now d x_mid)
  *   attn:  datt = dres Wo;  dq, dk, dv = attention'(datt);  rope'(dq), rope'(dk);
  *          dln = dq Wq + dk Wk + dv Wv;  dres += rmsnorm'(dln)     (now d x_in)
- * Weight gradients (full fine-tuning) dW += dy^T x; adapters add their own (tb_lora_backward). */
+ * Weight gradients (full fine-tuning) dW += dy^T x; adapters add their own (tb_lora_backward).
+ * The norm outputs and the SwiGLU output are recomputed from what the forward kept. */
 #include "engine/model/backward.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LOGIT_BLOCK_FLOATS ((int64_t)1 << 24) /* 64 MB of logits at a time */
-
-int64_t tb_llama_logit_chunk(const tb_llama_config *cfg, int64_t N)
-{
-    int64_t rows = LOGIT_BLOCK_FLOATS / (cfg->vocab_size > 0 ? cfg->vocab_size : 1);
-    rows = rows < 1 ? 1 : rows;
-    return rows < N ? rows : N;
-}
 
 static tb_view carve(tb_buf *b, size_t *at, int64_t n)
 {
@@ -36,6 +28,7 @@ static size_t layout(tb_llama_bwd *g, const tb_llama_config *c, int64_t R, tb_bu
     size_t at = 0;
     g->dres = carve(buf, &at, N * D);
     g->dln = carve(buf, &at, N * D);
+    g->xn = carve(buf, &at, N * D);
     g->dq = carve(buf, &at, N * q);
     g->datt = carve(buf, &at, N * q);
     g->dk = carve(buf, &at, N * kv);
@@ -44,7 +37,7 @@ static size_t layout(tb_llama_bwd *g, const tb_llama_config *c, int64_t R, tb_bu
     g->dgate = carve(buf, &at, N * F);
     g->dup = carve(buf, &at, N * F);
     g->dh = R > 0 ? carve(buf, &at, N * R) : TB_VIEW_NONE;
-    g->loss_rows = carve(buf, &at, tb_llama_logit_chunk(c, N));
+    g->loss_rows = carve(buf, &at, tb_llama_logit_rows(c, N));
     g->loss_sum = carve(buf, &at, 1);
     return at;
 }
@@ -152,11 +145,15 @@ static void layer_backward(tb_llama *m, tb_llama_acts *a, tb_llama_bwd *g, int64
     const tb_llama_layer_grads *gr = m->grads ? &m->grads->layers[l] : NULL;
     tb_view rope = tb_view_of(m->rope);
 
-    /* MLP block: x_out = x_mid + down(silu(gate(ln2)) * up(ln2)) */
-    linear_backward(m, a, g, l, TB_LORA_DOWN, g->dhmlp, 0.0f, g->dres, s->hmlp, w->wdown, DW(wdown), N, D, F);
+    /* MLP block: x_out = x_mid + down(silu(gate(ln2)) * up(ln2)). The SwiGLU output and ln2
+     * were not kept: recomputed here (into dup, free until swiglu_backward, and xn). */
+    tb_view hmlp = g->dup;
+    op->swiglu_forward(be, hmlp, s->gate, s->up, (size_t)(N * F));
+    linear_backward(m, a, g, l, TB_LORA_DOWN, g->dhmlp, 0.0f, g->dres, hmlp, w->wdown, DW(wdown), N, D, F);
     op->swiglu_backward(be, g->dgate, g->dup, g->dhmlp, s->gate, s->up, (size_t)(N * F));
-    linear_backward(m, a, g, l, TB_LORA_GATE, g->dln, 0.0f, g->dgate, s->ln2, w->wgate, DW(wgate), N, F, D);
-    linear_backward(m, a, g, l, TB_LORA_UP, g->dln, 1.0f, g->dup, s->ln2, w->wup, DW(wup), N, F, D);
+    op->rmsnorm_forward(be, g->xn, TB_VIEW_NONE, s->x_mid, w->mlp_norm, N, D, (float)c->rms_eps);
+    linear_backward(m, a, g, l, TB_LORA_GATE, g->dln, 0.0f, g->dgate, g->xn, w->wgate, DW(wgate), N, F, D);
+    linear_backward(m, a, g, l, TB_LORA_UP, g->dln, 1.0f, g->dup, g->xn, w->wup, DW(wup), N, F, D);
     op->rmsnorm_backward(be, g->dres, gr ? gr->mlp_norm : TB_VIEW_NONE, g->dln, s->x_mid, w->mlp_norm, s->rstd2, N, D);
 
     /* attention block: x_mid = x_in + o_proj(attention(rope(q), rope(k), v)) */
@@ -172,9 +169,10 @@ static void layer_backward(tb_llama *m, tb_llama_acts *a, tb_llama_bwd *g, int64
     }
     /* The first layer's input gradient only feeds the embedding: skip it when that is frozen. */
     tb_view dln = need_dx ? g->dln : TB_VIEW_NONE;
-    linear_backward(m, a, g, l, TB_LORA_Q, dln, 0.0f, g->dq, s->ln1, w->wq, DW(wq), N, qd, D);
-    linear_backward(m, a, g, l, TB_LORA_K, dln, 1.0f, g->dk, s->ln1, w->wk, DW(wk), N, kvd, D);
-    linear_backward(m, a, g, l, TB_LORA_V, dln, 1.0f, g->dv, s->ln1, w->wv, DW(wv), N, kvd, D);
+    op->rmsnorm_forward(be, g->xn, TB_VIEW_NONE, s->x_in, w->attn_norm, N, D, (float)c->rms_eps); /* ln1 again */
+    linear_backward(m, a, g, l, TB_LORA_Q, dln, 0.0f, g->dq, g->xn, w->wq, DW(wq), N, qd, D);
+    linear_backward(m, a, g, l, TB_LORA_K, dln, 1.0f, g->dk, g->xn, w->wk, DW(wk), N, kvd, D);
+    linear_backward(m, a, g, l, TB_LORA_V, dln, 1.0f, g->dv, g->xn, w->wv, DW(wv), N, kvd, D);
     if (need_dx)
         op->rmsnorm_backward(be, g->dres, gr ? gr->attn_norm : TB_VIEW_NONE, g->dln, s->x_in, w->attn_norm, s->rstd1,
                              N, D);

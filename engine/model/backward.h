@@ -33,6 +33,7 @@ typedef struct tb_llama_bwd {
     tb_buf *targets;                 /* (B*T) I32, -1 = masked */
     tb_view dres;                    /* (N, D) gradient of the residual stream */
     tb_view dln;                     /* (N, D) gradient of a norm's output (the final norm's first) */
+    tb_view xn;                      /* (N, D) a norm's output, recomputed (the forward does not keep it) */
     tb_view dq, datt;                /* (N, H*Dh) */
     tb_view dk, dv;                  /* (N, Hkv*Dh) */
     tb_view dhmlp, dgate, dup;       /* (N, F) */
@@ -43,10 +44,6 @@ typedef struct tb_llama_bwd {
 
 tb_status tb_llama_bwd_init(tb_llama_bwd *g, const tb_llama *m, const tb_llama_acts *a, tb_error *err);
 void tb_llama_bwd_free(tb_llama_bwd *g, tb_backend *be);
-
-/* Rows of logits computed at once: the (rows, V) block stays near 64 MB however long the
- * batch, at least one row and at most N. */
-int64_t tb_llama_logit_chunk(const tb_llama_config *cfg, int64_t N);
 
 /* Loss of the batch the last forward ran (a->lnf): targets (Bcur*Tcur) host I32, -1 masked.
  * Adds the per-token cross-entropies' sum to g->loss_sum (zero it with tb_llama_loss_reset).

@@ -38,12 +38,13 @@ static int64_t lora_max_in(const tb_lora *lo)
     return w;
 }
 
-/* One layer's tensors other than x_in. */
+/* One layer's saved tensors other than x_in. The norm outputs and the SwiGLU output are
+ * not among them: backward recomputes them (cheap, elementwise) from what is saved, which
+ * keeps about a third less per layer; the forward writes them to shared views. */
 static void carve_layer(carver *cv, tb_llama_layer_acts *la, const tb_llama_config *c, const tb_lora *lo, int64_t B,
                         int64_t T)
 {
-    int64_t N = B * T, D = c->dim, F = c->ffn_dim, q = tb_llama_q_dim(c), kv = tb_llama_kv_dim(c);
-    la->ln1 = carve(cv, N * D);
+    int64_t N = B * T, q = tb_llama_q_dim(c), kv = tb_llama_kv_dim(c), F = c->ffn_dim, D = c->dim;
     la->rstd1 = carve(cv, N);
     la->q = carve(cv, N * q);
     la->k = carve(cv, N * kv);
@@ -51,11 +52,9 @@ static void carve_layer(carver *cv, tb_llama_layer_acts *la, const tb_llama_conf
     la->att = carve(cv, N * q);
     la->lse = carve(cv, B * c->n_heads * T);
     la->x_mid = carve(cv, N * D);
-    la->ln2 = carve(cv, N * D);
     la->rstd2 = carve(cv, N);
     la->gate = carve(cv, N * F);
     la->up = carve(cv, N * F);
-    la->hmlp = carve(cv, N * F);
     for (int mo = 0; mo < TB_LORA_MODULE_COUNT; mo++)
         la->lora_h[mo] = lo && ((lo->opt.targets >> mo) & 1u) ? carve(cv, N * lo->opt.rank) : TB_VIEW_NONE;
 }
@@ -66,18 +65,19 @@ static size_t layout(tb_llama_acts *a, const tb_llama_config *c, const tb_lora *
     int64_t N = a->B * a->T, D = c->dim, F = c->ffn_dim, q = tb_llama_q_dim(c), kv = tb_llama_kv_dim(c);
     carver cv = {buf, 0};
     int64_t L = c->n_layers;
-    if (a->mode == TB_ACTS_SAVE) {
-        for (int64_t l = 0; l < L; l++) {
-            a->layers[l].x_in = carve(&cv, N * D);
-            carve_layer(&cv, &a->layers[l], c, lo, a->B, a->T);
-        }
-    } else if (a->mode == TB_ACTS_CHECKPOINT) {
-        /* Layer inputs for every layer; one set of everything else, shared. */
+    if (a->mode != TB_ACTS_INFERENCE) {
+        /* Shared by every layer: the norm outputs (ln1 and ln2 in turn) and the SwiGLU output. */
+        tb_view ln = carve(&cv, N * D), hmlp = carve(&cv, N * F);
         tb_llama_layer_acts s;
-        carve_layer(&cv, &s, c, lo, a->B, a->T);
+        if (a->mode == TB_ACTS_CHECKPOINT) /* one set of everything but the layer inputs */
+            carve_layer(&cv, &s, c, lo, a->B, a->T);
         for (int64_t l = 0; l < L; l++) {
+            if (a->mode == TB_ACTS_SAVE)
+                carve_layer(&cv, &s, c, lo, a->B, a->T);
             a->layers[l] = s;
             a->layers[l].x_in = carve(&cv, N * D);
+            a->layers[l].ln1 = a->layers[l].ln2 = ln;
+            a->layers[l].hmlp = hmlp;
         }
     } else {
         /* Inference: one residual stream updated in place, one set of temporaries. */

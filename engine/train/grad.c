@@ -17,7 +17,7 @@ tb_status tb_grad_sequence(tb_llama *m, const int32_t *ids, int64_t T, double *l
     targets[T - 1] = -1;
     tb_llama_acts a;
     tb_llama_bwd g = {0};
-    tb_status st = tb_llama_acts_init(&a, m, 1, T, TB_ACTS_SAVE, tb_llama_logit_chunk(&m->cfg, T), err);
+    tb_status st = tb_llama_acts_init(&a, m, 1, T, TB_ACTS_SAVE, tb_llama_logit_rows(&m->cfg, T), err);
     if (st == TB_OK)
         st = tb_llama_bwd_init(&g, m, &a, err);
     if (st == TB_OK)

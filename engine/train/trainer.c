@@ -275,7 +275,7 @@ static tb_status setup_buffers(tb_trainer *t, tb_error *err)
     t->Tmax = (L > Le ? L : Le) - 1;
     tb_acts_mode mode = t->o.checkpointing ? TB_ACTS_CHECKPOINT : TB_ACTS_SAVE;
     int64_t N = t->o.batch * t->Tmax;
-    tb_status st = tb_llama_acts_init(&t->acts, t->m, t->o.batch, t->Tmax, mode, tb_llama_logit_chunk(&t->m->cfg, N), err);
+    tb_status st = tb_llama_acts_init(&t->acts, t->m, t->o.batch, t->Tmax, mode, tb_llama_logit_rows(&t->m->cfg, N), err);
     if (st == TB_OK)
         st = tb_llama_bwd_init(&t->bwd, t->m, &t->acts, err);
     tb_adamw_opts ao = {tb_train_options_lr(&t->o), t->o.adam_beta1, t->o.adam_beta2, t->o.adam_eps, t->o.weight_decay,

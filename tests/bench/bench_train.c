@@ -103,7 +103,7 @@ int main(int argc, char **argv)
     m->lora = lo;
     lo->train = true;
     int64_t N = B * T;
-    if (tb_llama_acts_init(&a, m, B, T, ckpt ? TB_ACTS_CHECKPOINT : TB_ACTS_SAVE, tb_llama_logit_chunk(&m->cfg, N),
+    if (tb_llama_acts_init(&a, m, B, T, ckpt ? TB_ACTS_CHECKPOINT : TB_ACTS_SAVE, tb_llama_logit_rows(&m->cfg, N),
                            &err) != TB_OK ||
         tb_llama_bwd_init(&g, m, &a, &err) != TB_OK || tb_adamw_init(&opt, &lo->params, &ao, &err) != TB_OK)
         bench_die("bench_train", &err);

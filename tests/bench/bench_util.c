@@ -81,11 +81,31 @@ static tb_backend_ops wrapped;
         acc[k] += bench_now() - t0_;                                           \
     } while (0)
 
+/* matmuls by shape too: where a matmul group's time goes */
+typedef struct shape_acc {
+    int64_t M, N, K;
+    int flags;
+    long calls;
+    double s;
+} shape_acc;
+static shape_acc shapes[64];
+static int n_shapes;
+
 static void p_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int f, float al,
                      float bt)
 {
     int k = N == V_ || K == V_ ? P_MM_HEAD : (M == R_ || N == R_ || K == R_) ? P_MM_LORA : P_MM_LAYERS;
-    TIMED(k, real->matmul(be, c, a, b, M, N, K, f, al, bt));
+    double t0 = bench_now();
+    real->matmul(be, c, a, b, M, N, K, f, al, bt);
+    double dt = bench_now() - t0;
+    acc[k] += dt;
+    int i = 0;
+    while (i < n_shapes && !(shapes[i].M == M && shapes[i].N == N && shapes[i].K == K && shapes[i].flags == f))
+        i++;
+    if (i == n_shapes && n_shapes < 64)
+        shapes[n_shapes++] = (shape_acc){M, N, K, f, 0, 0};
+    if (i < 64)
+        shapes[i].calls++, shapes[i].s += dt;
 }
 static void p_attn_f(tb_backend *be, tb_view o, tb_view l, tb_view q, tb_view k, tb_view v, const tb_attn_dims *d)
 {
@@ -163,6 +183,7 @@ void bench_profile_on(tb_backend *be, long V, long R)
     wrapped.dropout_backward = p_drop_b;
     be->ops = &wrapped;
     memset(acc, 0, sizeof acc);
+    n_shapes = 0;
 }
 
 void bench_profile_print(int steps)
@@ -183,4 +204,12 @@ void bench_profile_print(int steps)
             printf("#   %-26s %8.4f s  %5.1f%%\n", names[order[i]], acc[order[i]] / steps,
                    100.0 * acc[order[i]] / total);
     printf("#   %-26s %8.4f s\n", "total in ops", total / steps);
+    printf("# matmuls by shape (M x N x K, flags), per step:\n");
+    for (int i = 0; i < n_shapes; i++)
+        if (shapes[i].s / steps > 0.002)
+            printf("#   %6lld x %6lld x %6lld %s%s  %4ld calls  %7.4f s  %6.1f GFLOP/s\n", (long long)shapes[i].M,
+                   (long long)shapes[i].N, (long long)shapes[i].K, shapes[i].flags & TB_MM_TRANS_A ? "A'" : "A ",
+                   shapes[i].flags & TB_MM_TRANS_B ? "B'" : "B ", shapes[i].calls / steps, shapes[i].s / steps,
+                   2.0 * (double)shapes[i].M * (double)shapes[i].N * (double)shapes[i].K * (double)shapes[i].calls /
+                       shapes[i].s / 1e9);
 }

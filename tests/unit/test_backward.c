@@ -65,7 +65,7 @@ static void setup_batch(fixture *f, int64_t B, int64_t T, tb_acts_mode mode, uin
         f->targets[i] = i % 3 == 1 ? -1 : (int32_t)tb_rng_below(&r, (uint64_t)V);
         f->ntok += f->targets[i] >= 0;
     }
-    assert_int_equal(tb_llama_acts_init(&f->a, f->m, B, T, mode, tb_llama_logit_chunk(&f->m->cfg, B * T), &err), TB_OK);
+    assert_int_equal(tb_llama_acts_init(&f->a, f->m, B, T, mode, tb_llama_logit_rows(&f->m->cfg, B * T), &err), TB_OK);
     assert_int_equal(tb_llama_bwd_init(&f->g, f->m, &f->a, &err), TB_OK);
 }
 

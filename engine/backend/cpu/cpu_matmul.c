@@ -152,9 +152,17 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
         return;
     }
     if (p.bt == TB_DTYPE_F32) {
-        p.by_rows = M >= 64 * T || M >= N;
+        /* Split C where both sides of a chunk stay wide: sgemm packs its B slice per call
+         * (cost ~ 1 / rows of the chunk) and its A slice (~ 1 / columns), so the split that
+         * keeps min(rows, columns) per chunk largest wastes least (341 x 49152 LM-head
+         * blocks go by columns, 2048 x 576 layers by rows). ~4 chunks per thread absorb a
+         * preempted thread; with a long K (the LM head's backward) packing dominates, so one
+         * per thread. */
+        int64_t per = par ? (K >= 8192 ? T : 4 * T) : 1;
+        int64_t cr = M / per > 0 ? M / per : 1, cc = N / per > 0 ? N / per : 1;
+        p.by_rows = (cr < N ? cr : N) >= (M < cc ? M : cc);
         int64_t extent = p.by_rows ? M : N;
-        p.w = par ? (extent / (4 * T) < 16 ? 16 : extent / (4 * T)) : extent;
+        p.w = par ? (extent / per < 16 ? 16 : extent / per) : extent;
         run(cb, par, chunks_of(extent, p.w), sgemm_task, &p);
         return;
     }
