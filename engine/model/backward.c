@@ -148,10 +148,12 @@ static void layer_backward(tb_llama *m, tb_llama_acts *a, tb_llama_bwd *g, int64
     /* MLP block: x_out = x_mid + down(silu(gate(ln2)) * up(ln2)). The SwiGLU output and ln2
      * were not kept: recomputed here (into dup, free until swiglu_backward, and xn). */
     tb_view hmlp = g->dup;
-    op->swiglu_forward(be, hmlp, s->gate, s->up, (size_t)(N * F));
+    if (gr || tb_lora_has(m->lora, l, TB_LORA_DOWN)) /* only a trained weight needs the input */
+        op->swiglu_forward(be, hmlp, s->gate, s->up, (size_t)(N * F));
     linear_backward(m, a, g, l, TB_LORA_DOWN, g->dhmlp, 0.0f, g->dres, hmlp, w->wdown, DW(wdown), N, D, F);
     op->swiglu_backward(be, g->dgate, g->dup, g->dhmlp, s->gate, s->up, (size_t)(N * F));
-    op->rmsnorm_forward(be, g->xn, TB_VIEW_NONE, s->x_mid, w->mlp_norm, N, D, (float)c->rms_eps);
+    if (gr || tb_lora_has(m->lora, l, TB_LORA_GATE) || tb_lora_has(m->lora, l, TB_LORA_UP))
+        op->rmsnorm_forward(be, g->xn, TB_VIEW_NONE, s->x_mid, w->mlp_norm, N, D, (float)c->rms_eps);
     linear_backward(m, a, g, l, TB_LORA_GATE, g->dln, 0.0f, g->dgate, g->xn, w->wgate, DW(wgate), N, F, D);
     linear_backward(m, a, g, l, TB_LORA_UP, g->dln, 1.0f, g->dup, g->xn, w->wup, DW(wup), N, F, D);
     op->rmsnorm_backward(be, g->dres, gr ? gr->mlp_norm : TB_VIEW_NONE, g->dln, s->x_mid, w->mlp_norm, s->rstd2, N, D);
@@ -169,7 +171,9 @@ static void layer_backward(tb_llama *m, tb_llama_acts *a, tb_llama_bwd *g, int64
     }
     /* The first layer's input gradient only feeds the embedding: skip it when that is frozen. */
     tb_view dln = need_dx ? g->dln : TB_VIEW_NONE;
-    op->rmsnorm_forward(be, g->xn, TB_VIEW_NONE, s->x_in, w->attn_norm, N, D, (float)c->rms_eps); /* ln1 again */
+    if (gr || tb_lora_has(m->lora, l, TB_LORA_Q) || tb_lora_has(m->lora, l, TB_LORA_K) ||
+        tb_lora_has(m->lora, l, TB_LORA_V)) /* ln1 again, for the weights that train */
+        op->rmsnorm_forward(be, g->xn, TB_VIEW_NONE, s->x_in, w->attn_norm, N, D, (float)c->rms_eps);
     linear_backward(m, a, g, l, TB_LORA_Q, dln, 0.0f, g->dq, g->xn, w->wq, DW(wq), N, qd, D);
     linear_backward(m, a, g, l, TB_LORA_K, dln, 1.0f, g->dk, g->xn, w->wk, DW(wk), N, kvd, D);
     linear_backward(m, a, g, l, TB_LORA_V, dln, 1.0f, g->dv, g->xn, w->wv, DW(wv), N, kvd, D);

@@ -346,12 +346,14 @@ void tb_data_stats_format(const tb_data_stats *s, char *buf, size_t size)
         n += snprintf(buf + n, size - (size_t)n, ", eval %lld tokens (%lld trained)", (long long)s->eval_tokens,
                       (long long)s->eval_targets);
     if (s->truncated > 0 && n >= 0 && (size_t)n < size)
-        n += snprintf(buf + n, size - (size_t)n, "; %ld examples cut at --max-len (%lld trained tokens lost)",
-                      s->truncated, (long long)s->truncated_targets);
+        n += snprintf(buf + n, size - (size_t)n, "; %ld example%s cut at --max-len (%lld trained tokens lost)",
+                      s->truncated, s->truncated == 1 ? "" : "s", (long long)s->truncated_targets);
     if (s->dropped > 0 && n >= 0 && (size_t)n < size)
-        n += snprintf(buf + n, size - (size_t)n, "; %ld examples with nothing left to train dropped", s->dropped);
+        n += snprintf(buf + n, size - (size_t)n, "; %ld example%s with nothing left to train dropped", s->dropped,
+                      s->dropped == 1 ? "" : "s");
     if (s->skipped > 0 && n >= 0 && (size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, "; %ld rows skipped (first: %s)", s->skipped, s->first_skip);
+        snprintf(buf + n, size - (size_t)n, "; %ld row%s skipped (first: %s)", s->skipped, s->skipped == 1 ? "" : "s",
+                 s->first_skip);
 }
 
 /* ------------------------------------------------------------------ batches */
