@@ -152,81 +152,84 @@ static tb_status download_state(tb_trainer *t, float *p, float *m, float *v, tb_
     return st;
 }
 
-static json_t *state_json(const tb_trainer *t)
+/* The trainer state a checkpoint restores, listed once for writing and reading. */
+typedef struct sfield {
+    const char *name;
+    char kind;          /* 'i' int64_t, 'f' double (NaN as null), 'b' bool */
+    void *p;
+} sfield;
+
+static int state_fields(tb_trainer *t, sfield *f)
 {
-    const tb_health *h = &t->health;
+    tb_health *h = &t->health;
+    int n = 0;
+#define F(nm, k, ptr) f[n++] = (sfield){nm, k, ptr}
+    F("global_step", 'i', &t->step);
+    F("epoch", 'i', &t->epoch);
+    F("batch_cursor", 'i', &t->cursor);
+    F("adam_step", 'i', &t->opt.t);
+    F("tokens_seen", 'i', &t->tokens_seen);
+    F("elapsed_s", 'f', &t->elapsed0);
+    F("last_train_loss", 'f', &t->last_train);
+    F("last_eval_loss", 'f', &t->last_eval);
+    F("bad_steps", 'i', &t->bad_steps);
+    F("rollbacks", 'i', &t->rollbacks);
+    F("health_gn_ema", 'f', &h->gn_ema);
+    F("health_gn_count", 'i', &h->gn_count);
+    F("health_zero_logs", 'i', &h->zero_logs);
+    F("health_zero_alarmed", 'b', &h->zero_alarmed);
+    F("health_last_eval", 'f', &h->last_eval);
+    F("health_last_train", 'f', &h->last_train);
+    F("health_rise_eval", 'f', &h->rise_eval);
+    F("health_rise_train", 'f', &h->rise_train);
+    F("health_rising", 'i', &h->rising);
+    F("health_overfit_alarmed", 'b', &h->overfit_alarmed);
+    F("best_eval_loss", 'f', &h->best_eval);
+    F("best_eval_step", 'i', &h->best_step);
+    F("health_since_best", 'i', &h->since_best);
+#undef F
+    return n;
+}
+
+static json_t *state_json(tb_trainer *t)
+{
     json_t *j = json_object();
-#define SETI(k, v) json_object_set_new(j, k, json_integer((json_int_t)(v)))
-#define SETF(k, v) json_object_set_new(j, k, isnan(v) ? json_null() : json_real(v))
-    SETI("global_step", t->step);
-    SETI("epoch", t->epoch);
-    SETI("batch_cursor", t->cursor);
-    SETI("adam_step", t->opt.t);
-    SETI("total_steps", t->total_steps);
-    SETI("warmup_steps", t->warmup);
-    SETF("learning_rate_next", tb_trainer_lr(t, t->step));
-    SETI("tokens_seen", t->tokens_seen);
-    SETF("elapsed_s", tb_trainer_elapsed(t));
-    /* randomness is counter-based: data order from (seed, epoch), dropout from (seed, step,
-     * micro-batch); the seed and these counters are the whole RNG state */
+    double elapsed = t->elapsed0;
+    t->elapsed0 = tb_trainer_elapsed(t); /* the file holds the time trained so far */
+    sfield f[32];
+    int n = state_fields(t, f);
+    for (int i = 0; i < n; i++) {
+        json_t *v = f[i].kind == 'i'   ? json_integer((json_int_t) * (int64_t *)f[i].p)
+                    : f[i].kind == 'b' ? json_boolean(*(bool *)f[i].p)
+                    : isnan(*(double *)f[i].p) ? json_null()
+                                               : json_real(*(double *)f[i].p);
+        json_object_set_new(j, f[i].name, v);
+    }
+    t->elapsed0 = elapsed;
+    /* for people: the schedule, and randomness, which is counter-based: data order from
+     * (seed, epoch), dropout from (seed, step, micro-batch); seed and counters are all of it */
+    json_object_set_new(j, "total_steps", json_integer(t->total_steps));
+    json_object_set_new(j, "warmup_steps", json_integer(t->warmup));
+    json_object_set_new(j, "learning_rate_next", json_real(tb_trainer_lr(t, t->step)));
     json_object_set_new(j, "rng", json_pack("{s:I, s:s}", "seed", (json_int_t)t->o.seed, "kind",
                                             "counter-based: seed_mix(seed, epoch) orders data, seed_mix(seed, step, "
                                             "micro) seeds dropout"));
-    SETF("last_train_loss", t->last_train);
-    SETF("last_eval_loss", t->last_eval);
-    SETI("bad_steps", t->bad_steps);
-    SETI("rollbacks", t->rollbacks);
-    SETF("health_gn_ema", h->gn_ema);
-    SETI("health_gn_count", h->gn_count);
-    SETI("health_zero_logs", h->zero_logs);
-    SETI("health_zero_alarmed", h->zero_alarmed);
-    SETF("health_last_eval", h->last_eval);
-    SETF("health_last_train", h->last_train);
-    SETF("health_rise_eval", h->rise_eval);
-    SETF("health_rise_train", h->rise_train);
-    SETI("health_rising", h->rising);
-    SETI("health_overfit_alarmed", h->overfit_alarmed);
-    SETF("best_eval_loss", h->best_eval);
-    SETI("best_eval_step", h->best_step);
-    SETI("health_since_best", h->since_best);
-#undef SETI
-#undef SETF
     return j;
-}
-
-static int64_t geti(json_t *j, const char *k) { return (int64_t)json_integer_value(json_object_get(j, k)); }
-static double getf(json_t *j, const char *k)
-{
-    json_t *v = json_object_get(j, k);
-    return json_is_number(v) ? json_number_value(v) : (double)NAN;
 }
 
 static void state_read(tb_trainer *t, json_t *j)
 {
-    tb_health *h = &t->health;
-    t->step = geti(j, "global_step");
-    t->epoch = geti(j, "epoch");
-    t->cursor = geti(j, "batch_cursor");
-    t->opt.t = geti(j, "adam_step");
-    t->tokens_seen = geti(j, "tokens_seen");
-    t->elapsed0 = getf(j, "elapsed_s");
-    t->last_train = getf(j, "last_train_loss");
-    t->last_eval = getf(j, "last_eval_loss");
-    t->bad_steps = geti(j, "bad_steps");
-    t->rollbacks = geti(j, "rollbacks");
-    h->gn_ema = getf(j, "health_gn_ema");
-    h->gn_count = geti(j, "health_gn_count");
-    h->zero_logs = geti(j, "health_zero_logs");
-    h->zero_alarmed = geti(j, "health_zero_alarmed") != 0;
-    h->last_eval = getf(j, "health_last_eval");
-    h->last_train = getf(j, "health_last_train");
-    h->rise_eval = getf(j, "health_rise_eval");
-    h->rise_train = getf(j, "health_rise_train");
-    h->rising = geti(j, "health_rising");
-    h->overfit_alarmed = geti(j, "health_overfit_alarmed") != 0;
-    h->best_eval = getf(j, "best_eval_loss");
-    h->best_step = geti(j, "best_eval_step");
-    h->since_best = geti(j, "health_since_best");
+    sfield f[32];
+    int n = state_fields(t, f);
+    for (int i = 0; i < n; i++) {
+        json_t *v = json_object_get(j, f[i].name);
+        if (f[i].kind == 'i')
+            *(int64_t *)f[i].p = (int64_t)json_integer_value(v);
+        else if (f[i].kind == 'b')
+            *(bool *)f[i].p = json_is_true(v);
+        else
+            *(double *)f[i].p = json_is_number(v) ? json_number_value(v) : (double)NAN;
+    }
 }
 
 static int64_t step_of(const char *name)

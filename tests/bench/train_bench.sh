@@ -50,8 +50,9 @@ echo "| run | tokens/s median [min-max] | peak RSS MiB median | MFU |"
 echo "| --- | --- | --- | --- |"
 for s in $SHAPES; do for d in f32 bf16; do for w in ours peer; do
     k=${w}_${s}_${d}
-    mfu=$(med <<<"${MFU[$k]}" 2>/dev/null || true)
-    echo "| $k | $(median <<<"${TPS[$k]}") | $(med <<<"${RSS[$k]}") | ${mfu:--} |"
+    mfu=-
+    [ -n "$(tr -d ' ' <<<"${MFU[$k]}")" ] && mfu=$(med <<<"${MFU[$k]}")
+    echo "| $k | $(median <<<"${TPS[$k]}") | $(med <<<"${RSS[$k]}") | $mfu |"
 done; done; done
 for s in $SHAPES; do for d in f32 bf16; do
     awk -v o="$(med <<<"${TPS[ours_${s}_${d}]}")" -v p="$(med <<<"${TPS[peer_${s}_${d}]}")" \
