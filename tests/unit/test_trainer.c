@@ -241,6 +241,14 @@ static void test_resume_exact(void **state)
     size_t nr;
     assert_int_equal(tb_run_store_metrics(rs, runs[0].id, -1, &rows, &nr, &err), TB_OK);
     assert_int_equal(nr, 41); /* 0 (eval) .. 40 */
+    /* the same seed and threads give the same run: steps 1..20 of b equal a's too */
+    double before = 0;
+    for (size_t i = 0; i < nr; i++)
+        for (size_t k = 0; k < na; k++)
+            if (ma[k].step == rows[i].step && rows[i].step <= 20 && !isnan(ma[k].train_loss))
+                before = fmax(before, fabs(ma[k].train_loss - rows[i].train_loss));
+    printf("# determinism/same seed, 2 threads, steps 1..20: max |diff| %.3g\n", before);
+    assert_true(before == 0);
     free(rows);
     tb_run_info_free_list(runs, n);
     tb_run_store_close(rs);
