@@ -30,6 +30,16 @@ tap_eq "train/adapter size = calc's prediction" "$(stat -c %s "$W/runs/1/adapter
 "$TB" runs --dir "$W/runs" --json >"$W/runs.json"
 tap_check "runs/lists the finished run" grep -q '"status": "finished"' "$W/runs.json"
 
+# --eval FILE, and --save-total-limit keeps the newest checkpoints only
+head -17 "$DATA" >"$W/train.jsonl"
+tail -3 "$DATA" >"$W/eval.jsonl"
+"$TB" train "${COMMON[@]}" --data "$W/train.jsonl" --eval "$W/eval.jsonl" --out "$W/e" --max-steps 9 \
+    --save-steps 2 --save-total-limit 2 --eval-steps 3 --quiet >"$W/out" 2>"$W/err"; rc=$?
+tap_eq "eval-file/exits 0" "$rc" 0
+tap_eq "save-total-limit/the newest 2 of 4 checkpoints are kept" "$(ls "$W/e/1/checkpoints" | tr '\n' ' ')" "step-6 step-8 "
+"$TB" runs --dir "$W/e" --export 1 --csv --out "$W/m.csv"
+tap_eq "eval-file/evals at steps 0, 3, 6, 9 in the store" "$(awk -F, 'NR > 1 && $6 != "" {print $3}' "$W/m.csv" | tr '\n' ' ')" "0 3 6 9 "
+
 # bad input: exit 2 before any compute, with the cause named
 "$TB" train --model "$W/nope" --data "$DATA" --out "$W/bad" >/dev/null 2>"$W/err"; rc=$?
 tap_eq "train/missing model dir exits 2" "$rc" 2
