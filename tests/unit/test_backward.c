@@ -14,13 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu_fixture.h"
 #include "engine/core/rng.h"
 #include "engine/model/params.h"
 #include "tiny_model.h"
 
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
 
-static tb_backend *be;
 
 #define SPEC(d, f, l, h, hkv, dh, v, tied_, bias_, dt, sd)                                               \
     {.D = (d), .F = (f), .L = (l), .H = (h), .Hkv = (hkv), .Dh = (dh), .V = (v), .tied = (tied_), .bias = (bias_), \
@@ -353,21 +353,6 @@ static void test_accumulation_equals_batch(void **state)
     teardown_fixture(&f);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    tb_error err;
-    tb_backend_options o = {.threads = 2, .precision = TB_PRECISION_F32};
-    return tb_backend_create(&be, "cpu", &o, NULL, 0, &err) == TB_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tb_backend_destroy(be);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,5 +362,5 @@ int main(void)
         cmocka_unit_test(test_checkpointing_same_grads),
         cmocka_unit_test(test_accumulation_equals_batch),
     };
-    return cmocka_run_group_tests_name("backward", tests, setup, teardown);
+    return cmocka_run_group_tests_name("backward", tests, cpu_setup, cpu_teardown);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu_fixture.h"
 #include "engine/core/fs.h"
 
 #include "engine/io/safetensors.h"
@@ -31,7 +32,6 @@ static const struct {
     {"llama_gqa_f32", true}, {"llama_tied_mqa_f32", true}, {"qwen2_bias_f32", false}, {"llama_headdim6_f32", false},
 };
 
-static tb_backend *be;
 static char root[1024];
 
 static double rel_err(const float *got, const float *ref, size_t n)
@@ -172,19 +172,9 @@ static void test_peft_roundtrip_and_errors(void **state)
 
 static int setup(void **state)
 {
-    (void)state;
     const char *src = getenv("TB_SOURCE_ROOT");
     snprintf(root, sizeof root, "%s/tests/reference/llama", src ? src : ".");
-    tb_error err;
-    tb_backend_options o = {.threads = 2, .precision = TB_PRECISION_F32};
-    return tb_backend_create(&be, "cpu", &o, NULL, 0, &err) == TB_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tb_backend_destroy(be);
-    return 0;
+    return cpu_setup(state);
 }
 
 int main(void)
@@ -193,5 +183,5 @@ int main(void)
         cmocka_unit_test(test_reference_gradients),
         cmocka_unit_test(test_peft_roundtrip_and_errors),
     };
-    return cmocka_run_group_tests_name("grad_ref", tests, setup, teardown);
+    return cmocka_run_group_tests_name("grad_ref", tests, setup, cpu_teardown);
 }

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cpu_fixture.h"
 #include "engine/optim/optim.h"
 
-static tb_backend *be;
 
 static void test_schedules(void **state)
 {
@@ -95,26 +95,11 @@ static void test_adamw_matches_torch_formula(void **state)
     free(p), free(g), free(rp), free(rm), free(rv);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    tb_error err;
-    tb_backend_options o = {.threads = 2};
-    return tb_backend_create(&be, "cpu", &o, NULL, 0, &err) == TB_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tb_backend_destroy(be);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_adamw_matches_torch_formula),
     };
-    return cmocka_run_group_tests_name("optim", tests, setup, teardown);
+    return cmocka_run_group_tests_name("optim", tests, cpu_setup, cpu_teardown);
 }
