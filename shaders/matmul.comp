@@ -4,8 +4,7 @@
 //   -DTRANS_A  A is stored (K,M)       (dW = dout^T x)
 //   -DTRANS_B  B is stored (N,K)       (forward y = x W^T; W is (out, in))
 //   -DW_F32 / -DW_BF16 / -DW_F16       element type of B, read directly (weights)
-//   -DLORA     epilogue adds lora_scale * H (M,R) op(L), L element (n,r) at
-//              l_off + n*l_sn + r*l_sr: the LoRA up-projection fused into the base matmul
+//   -DROUND_A  A rounded to bf16 as it is read (backend.h TB_PRECISION_BF16)
 // Tile sizes are specialization constants picked per device (vk_pipeline.c).
 #include "common.glsl"
 
@@ -20,13 +19,32 @@ layout(local_size_x_id = 0) in;
 TB_PUSH(TB_PC_MATMUL)
 
 layout(std430, binding = 0) readonly buffer ABuf { float a[]; };
-#define W_BINDING 1
-#include "weights.glsl"
-layout(std430, binding = 2) buffer CBuf { float c[]; };
-#ifdef LORA
-layout(std430, binding = 3) readonly buffer HBuf { float lh[]; };   // (M, R)
-layout(std430, binding = 4) readonly buffer LBuf { float lw[]; };   // op(L): (N, R)
+#if defined(W_BF16) || defined(W_F16)
+layout(std430, binding = 1) readonly buffer BBuf { uint b_words[]; };
+#else
+layout(std430, binding = 1) readonly buffer BBuf { float b_f32[]; };
 #endif
+layout(std430, binding = 2) buffer CBuf { float c[]; };
+
+float load_a(uint i)
+{
+#ifdef ROUND_A
+    return uintBitsToFloat(tb_f32_to_bf16(a[i]) << 16);
+#else
+    return a[i];
+#endif
+}
+
+float load_b(uint i)
+{
+#if defined(W_BF16)
+    return tb_bf16_at(b_words[i >> 1], i & 1u);
+#elif defined(W_F16)
+    return tb_f16_at(b_words[i >> 1], i & 1u);
+#else
+    return b_f32[i];
+#endif
+}
 
 shared float As[BK * BM];   // k-major: As[k*BM + m]
 shared float Bs[BK * BN];   // k-major: Bs[k*BN + n]
@@ -51,22 +69,22 @@ void main()
 #ifdef TRANS_A
             uint mm = idx % BM, kk = idx / BM;
             uint m = m0 + mm, k = k0 + kk;
-            As[kk * BM + mm] = (m < pc.M && k < pc.K) ? a[pc.a_off + k * pc.lda + m] : 0.0;
+            As[kk * BM + mm] = (m < pc.M && k < pc.K) ? load_a(pc.oa + k * pc.lda + m) : 0.0;
 #else
             uint kk = idx % BK, mm = idx / BK;
             uint m = m0 + mm, k = k0 + kk;
-            As[kk * BM + mm] = (m < pc.M && k < pc.K) ? a[pc.a_off + m * pc.lda + k] : 0.0;
+            As[kk * BM + mm] = (m < pc.M && k < pc.K) ? load_a(pc.oa + m * pc.lda + k) : 0.0;
 #endif
         }
         for (uint idx = tid; idx < BN * BK; idx += WG) {
 #ifdef TRANS_B
             uint kk = idx % BK, nn = idx / BK;
             uint n = n0 + nn, k = k0 + kk;
-            Bs[kk * BN + nn] = (n < pc.N && k < pc.K) ? load_w(pc.b_off + n * pc.ldb + k) : 0.0;
+            Bs[kk * BN + nn] = (n < pc.N && k < pc.K) ? load_b(pc.ob + n * pc.ldb + k) : 0.0;
 #else
             uint nn = idx % BN, kk = idx / BN;
             uint n = n0 + nn, k = k0 + kk;
-            Bs[kk * BN + nn] = (n < pc.N && k < pc.K) ? load_w(pc.b_off + k * pc.ldb + n) : 0.0;
+            Bs[kk * BN + nn] = (n < pc.N && k < pc.K) ? load_b(pc.ob + k * pc.ldb + n) : 0.0;
 #endif
         }
         barrier();
@@ -90,14 +108,8 @@ void main()
             uint n = n0 + tn + j;
             if (n >= pc.N)
                 break;
+            uint ci = pc.oc + m * pc.ldc + n;
             float v = pc.alpha * acc[i * TN + j];
-#ifdef LORA
-            float l = 0.0;
-            for (uint r = 0; r < pc.R; r++)
-                l = fma(lh[m * pc.R + r], lw[pc.l_off + n * pc.l_sn + r * pc.l_sr], l);
-            v += pc.lora_scale * l;
-#endif
-            uint ci = pc.c_off + m * pc.ldc + n;
             // beta == 0 must not read C: it may hold garbage (NaN) from an earlier use.
             if (pc.beta != 0.0)
                 v += pc.beta * c[ci];

@@ -6,35 +6,184 @@
 #include <stdlib.h>
 #include <string.h>
 
-static tb_vk_ctx *g_ctx;
-static int g_tried;
+#include "engine/backend/vulkan/vk_backend.h"
+#include "engine/backend/vulkan/vk_context.h"
+#include "tests/vulkan/ref_backend.h"
 
-tb_vk_ctx *vkt_ctx(void)
+static tb_backend *g_be[2];
+static int g_tried;
+static tb_precision g_precision = TB_PRECISION_F32;
+
+static void open_backends(void)
 {
-    if (!g_tried) {
-        g_tried = 1;
-        tb_error err;
-        tb_error_clear(&err);
-        if (tb_vk_ctx_create(&g_ctx, -1, &err) != TB_OK) {
-            print_message("# no Vulkan device: %s\n", err.message);
-            g_ctx = NULL;
-        }
+    if (g_tried)
+        return;
+    g_tried = 1;
+    tb_backend_options opt = {.device = -1, .precision = g_precision};
+    tb_error err;
+    tb_error_clear(&err);
+    if (tb_vulkan_backend_create(&g_be[1], &opt, &err) != TB_OK) {
+        print_message("# no Vulkan device: %s\n", err.message);
+        return;
     }
-    return g_ctx;
+    g_be[0] = ref_backend_create(&opt);
+}
+
+static void close_backends(void)
+{
+    for (int i = 0; i < 2; i++) {
+        if (g_be[i])
+            g_be[i]->ops->destroy(g_be[i]);
+        g_be[i] = NULL;
+    }
+    g_tried = 0;
+}
+
+bool vkt_ready(void)
+{
+    open_backends();
+    return g_be[1] != NULL;
+}
+
+tb_backend *vkt_be(int i)
+{
+    open_backends();
+    return g_be[i];
+}
+
+void vkt_set_precision(tb_precision p)
+{
+    if (p != g_precision) {
+        close_backends();
+        g_precision = p;
+    }
 }
 
 int vkt_teardown(void **state)
 {
     (void)state;
-    int msgs = tb_vk_ctx_validation_messages(g_ctx);
-    tb_vk_ctx_free(g_ctx);
-    g_ctx = NULL;
-    g_tried = 0;
+    int msgs = tb_vk_ctx_validation_messages(tb_vulkan_backend_ctx(g_be[1]));
+    close_backends();
     if (msgs) {
-        print_message("# %d validation messages\n", msgs);
+        print_message("# %d Vulkan validation messages (see stderr)\n", msgs);
         return -1;
     }
     return 0;
+}
+
+static void fail_err(const char *what, const tb_error *err)
+{
+    char buf[1024];
+    fail_msg("%s: %s", what, tb_error_format(err, buf, sizeof buf));
+}
+
+/* The canary element of dtype dt, as bytes. */
+static void canary(tb_dtype dt, unsigned char *out)
+{
+    uint32_t w = 0xCAFEBABEu;
+    memcpy(out, &w, tb_dtype_size(dt));
+}
+
+vkt_tensor vkt_new(tb_dtype dt, size_t n, const void *vals)
+{
+    vkt_tensor t = {.dt = dt, .n = n};
+    size_t es = tb_dtype_size(dt), total = VKT_LEAD + n + VKT_TAIL;
+    unsigned char *host = malloc(total * es);
+    assert_non_null(host);
+    for (size_t i = 0; i < total; i++)
+        canary(dt, host + i * es);
+    unsigned char *view = host + VKT_LEAD * es;
+    if (vals && dt == TB_DTYPE_I32)
+        memcpy(view, vals, n * es);
+    else if (vals)
+        tb_convert_from_f32(view, dt, vals, n);
+    else
+        for (size_t i = 0; i < n; i++) {
+            float f = dt == TB_DTYPE_F32 ? NAN : 1.0f;
+            if (dt == TB_DTYPE_I32)
+                memset(view + i * es, 0, es);
+            else
+                tb_convert_from_f32(view + i * es, dt, &f, 1);
+        }
+    for (int i = 0; i < 2; i++) {
+        tb_backend *be = vkt_be(i);
+        tb_error err;
+        if (be->ops->buf_alloc(be, &t.buf[i], dt, total, TB_MEM_SCRATCH, &err) != TB_OK)
+            fail_err("buf_alloc", &err);
+        be->ops->upload(be, (tb_view){t.buf[i], 0}, host, total);
+        t.v[i] = (tb_view){t.buf[i], VKT_LEAD};
+    }
+    free(host);
+    return t;
+}
+
+void vkt_free(vkt_tensor *t)
+{
+    for (int i = 0; i < 2; i++)
+        if (t->buf[i])
+            vkt_be(i)->ops->buf_free(vkt_be(i), t->buf[i]);
+    memset(t, 0, sizeof *t);
+}
+
+const char *vkt_sync_expect(tb_status want)
+{
+    static tb_error err;
+    for (int i = 0; i < 2; i++) {
+        tb_error_clear(&err);
+        tb_status st = vkt_be(i)->ops->sync(vkt_be(i), &err);
+        if (st != want) {
+            char buf[1024];
+            fail_msg("%s backend sync: got status %d, want %d (%s)", vkt_be(i)->name, (int)st, (int)want,
+                     tb_error_format(&err, buf, sizeof buf));
+        }
+    }
+    return err.message;
+}
+
+/* Elements of t on backend i as floats (canaries checked). */
+static float *fetch(const vkt_tensor *t, int i, const char *what)
+{
+    tb_backend *be = vkt_be(i);
+    size_t es = tb_dtype_size(t->dt), total = VKT_LEAD + t->n + VKT_TAIL;
+    unsigned char *host = malloc(total * es), want[8];
+    tb_error err;
+    if (be->ops->download(be, host, (tb_view){t->buf[i], 0}, total, &err) != TB_OK)
+        fail_err(what, &err);
+    canary(t->dt, want);
+    for (size_t j = 0; j < total; j++) {
+        if (j == VKT_LEAD)
+            j += t->n;
+        if (j < total && memcmp(host + j * es, want, es) != 0)
+            fail_msg("%s: %s backend overwrote the canary %s the tensor (element %td)", what, be->name,
+                     j < VKT_LEAD ? "before" : "after", (ptrdiff_t)j - VKT_LEAD);
+    }
+    float *out = malloc((t->n ? t->n : 1) * sizeof *out);
+    if (t->dt == TB_DTYPE_I32)
+        for (size_t j = 0; j < t->n; j++)
+            out[j] = (float)((const int32_t *)(host + VKT_LEAD * es))[j];
+    else
+        tb_convert_to_f32(out, host + VKT_LEAD * es, t->dt, t->n);
+    free(host);
+    return out;
+}
+
+void vkt_expect(const char *what, const vkt_tensor *t, double max_nmse)
+{
+    vkt_sync_expect(TB_OK);
+    float *ref = fetch(t, 0, what), *got = fetch(t, 1, what);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!isfinite(got[i]) && isfinite(ref[i]))
+            fail_msg("%s: element %zu is %g (reference %g)", what, i, (double)got[i], (double)ref[i]);
+        double d = (double)got[i] - (double)ref[i];
+        num += d * d;
+        den += (double)ref[i] * (double)ref[i];
+    }
+    double nmse = den > 0 ? num / den : num;
+    free(ref);
+    free(got);
+    if (!(nmse <= max_nmse))
+        fail_msg("%s: normalized MSE %.3g > %.3g", what, nmse, max_nmse);
 }
 
 void vkt_fill(float *x, size_t n, uint32_t seed, float scale)
@@ -48,65 +197,28 @@ void vkt_fill(float *x, size_t n, uint32_t seed, float scale)
     }
 }
 
-void vkt_ok(tb_status st, const tb_error *err)
+float *vkt_rand(size_t n, uint32_t seed, float scale)
 {
-    if (st != TB_OK) {
-        char buf[1024];
-        fail_msg("%s", tb_error_format(err, buf, sizeof buf));
-    }
+    float *x = malloc((n ? n : 1) * sizeof *x);
+    assert_non_null(x);
+    vkt_fill(x, n, seed, scale);
+    return x;
 }
 
-tb_vk_buffer *vkt_buf(tb_vk_ctx *ctx, const void *src, size_t bytes)
+vkt_case *vkt_add(vkt_case *cases, size_t *n, size_t cap, void (*fn)(void **), const char *fmt, ...)
 {
-    size_t total = bytes + VKT_CANARY_BYTES;
-    unsigned char *host = malloc(total);
-    assert_non_null(host);
-    for (size_t i = 0; i + 4 <= total; i += 4)
-        memcpy(host + i, &(uint32_t){VKT_CANARY_WORD}, 4);
-    if (src)
-        memcpy(host, src, bytes);
-    tb_error err;
-    tb_vk_buffer *b = NULL;
-    vkt_ok(tb_vk_buffer_create(ctx, total, "test buffer", &b, &err), &err);
-    vkt_ok(tb_vk_upload(ctx, b, 0, host, total, &err), &err);
-    free(host);
-    return b;
-}
-
-void vkt_read(tb_vk_ctx *ctx, tb_vk_buffer *b, void *dst, size_t bytes)
-{
-    size_t total = bytes + VKT_CANARY_BYTES;
-    unsigned char *host = malloc(total);
-    assert_non_null(host);
-    tb_error err;
-    vkt_ok(tb_vk_download(ctx, b, 0, host, total, &err), &err);
-    /* The canary starts at the first whole word after the data. */
-    for (size_t i = (bytes + 3) & ~(size_t)3; i + 4 <= total; i += 4) {
-        uint32_t w;
-        memcpy(&w, host + i, 4);
-        if (w != VKT_CANARY_WORD) {
-            free(host);
-            fail_msg("canary overwritten %zu bytes past the end (0x%08x)", i - bytes, w);
-        }
+    if (*n >= cap) {
+        fprintf(stderr, "vkt_add: more than %zu cases\n", cap);
+        abort();
     }
-    if (dst)
-        memcpy(dst, host, bytes);
-    free(host);
-}
-
-void vkt_expect(const char *what, const float *got, const float *want, size_t n, double max_nmse)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(got[i]))
-            fail_msg("%s: element %zu is %g", what, i, (double)got[i]);
-        double d = (double)got[i] - (double)want[i];
-        num += d * d;
-        den += (double)want[i] * (double)want[i];
-    }
-    double nmse = den > 0 ? num / den : num;
-    if (!(nmse <= max_nmse))
-        fail_msg("%s: normalized MSE %.3g > %.3g", what, nmse, max_nmse);
+    vkt_case *c = &cases[(*n)++];
+    memset(c, 0, sizeof *c);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->name, sizeof c->name, fmt, ap);
+    va_end(ap);
+    c->fn = fn;
+    return c;
 }
 
 int vkt_run(const char *group, vkt_case *cases, size_t n)

@@ -79,6 +79,8 @@ struct tb_vk_ctx {
     uint64_t dispatches;            /* since creation, for tests and benchmarks */
     uint64_t submits;
 
+    tb_vk_buffer *scratch[2];       /* tb_vk_scratch slots */
+
     VkQueryPool timestamps;         /* NULL when the queue has none */
     uint32_t ntimestamps;
 };
@@ -106,6 +108,9 @@ tb_status tb_vk_upload(tb_vk_ctx *ctx, tb_vk_buffer *b, size_t offset, const voi
 /* Flush, then copy bytes of b into host memory. */
 tb_status tb_vk_download(tb_vk_ctx *ctx, tb_vk_buffer *b, size_t offset, void *dst,
                          size_t size, tb_error *err);
+/* Enqueue a device copy of size bytes (no alignment needed). */
+tb_status tb_vk_copy_bytes(tb_vk_ctx *ctx, tb_vk_buffer *dst, size_t dst_off, tb_vk_buffer *src,
+                           size_t src_off, size_t size, tb_error *err);
 /* Enqueue: fill size bytes at offset with a 32-bit pattern (both multiples of 4). */
 tb_status tb_vk_fill(tb_vk_ctx *ctx, tb_vk_buffer *b, size_t offset, size_t size,
                      uint32_t pattern, tb_error *err);

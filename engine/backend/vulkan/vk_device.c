@@ -144,6 +144,8 @@ void tb_vk_ctx_free(tb_vk_ctx *ctx)
     if (!ctx)
         return;
     if (ctx->device) {
+        for (size_t i = 0; i < sizeof ctx->scratch / sizeof *ctx->scratch; i++)
+            tb_vk_buffer_free(ctx->scratch[i]);
         ctx->fn->vkDeviceWaitIdle(ctx->device);
         tb_vk_stream_free(ctx);
         tb_vk_pipelines_free(ctx);

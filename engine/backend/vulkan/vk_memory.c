@@ -232,3 +232,22 @@ tb_status tb_vk_fill(tb_vk_ctx *ctx, tb_vk_buffer *b, size_t offset, size_t size
     ctx->fn->vkCmdFillBuffer(ctx->cmd, b->buf, offset, size, pattern);
     return TB_OK;
 }
+
+tb_status tb_vk_copy_bytes(tb_vk_ctx *ctx, tb_vk_buffer *dst, size_t dst_off, tb_vk_buffer *src,
+                           size_t src_off, size_t size, tb_error *err)
+{
+    tb_status st;
+    if ((st = check_range(dst, dst_off, size, err)) || (st = check_range(src, src_off, size, err)))
+        return st;
+    if (size == 0)
+        return TB_OK;
+    if ((st = tb_vk_stream_begin(ctx, err)) != TB_OK)
+        return st;
+    /* Overlapping regions of one buffer are invalid for vkCmdCopyBuffer. */
+    if (dst == src && dst_off < src_off + size && src_off < dst_off + size)
+        return tb_fail(err, TB_ERR_INVALID, "copy between overlapping regions of one buffer");
+    tb_vk_hazard(ctx, src, false);
+    tb_vk_hazard(ctx, dst, true);
+    record_copy(ctx, src->buf, src_off, dst->buf, dst_off, size);
+    return TB_OK;
+}

@@ -20,12 +20,10 @@
     _Static_assert((size) <= 128, #tag " exceeds Vulkan's 128 push-constant bytes")
 
 TB_PC_STRUCT(tb_pc_matmul, TB_PC_MATMUL, TB_PC_MATMUL_SIZE);
+TB_PC_STRUCT(tb_pc_ew, TB_PC_EW, TB_PC_EW_SIZE);
 TB_PC_STRUCT(tb_pc_rows, TB_PC_ROWS, TB_PC_ROWS_SIZE);
 TB_PC_STRUCT(tb_pc_rope, TB_PC_ROPE, TB_PC_ROPE_SIZE);
 TB_PC_STRUCT(tb_pc_attn, TB_PC_ATTN, TB_PC_ATTN_SIZE);
-TB_PC_STRUCT(tb_pc_eltwise, TB_PC_ELTWISE, TB_PC_ELTWISE_SIZE);
-TB_PC_STRUCT(tb_pc_embed, TB_PC_EMBED, TB_PC_EMBED_SIZE);
-TB_PC_STRUCT(tb_pc_xent, TB_PC_XENT, TB_PC_XENT_SIZE);
 TB_PC_STRUCT(tb_pc_reduce, TB_PC_REDUCE, TB_PC_REDUCE_SIZE);
 TB_PC_STRUCT(tb_pc_adamw, TB_PC_ADAMW, TB_PC_ADAMW_SIZE);
 
