@@ -17,10 +17,9 @@ uint tb_group()
     return gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
 }
 
-uint tb_gid()
-{
-    return tb_group() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-}
+// A macro, not a function: gl_WorkGroupSize takes its value from the kernel's layout
+// declaration, which comes after this file (a function here would see the default, 1).
+#define tb_gid() (tb_group() * gl_WorkGroupSize.x + gl_LocalInvocationID.x)
 
 // 16-bit floats are read from uint words (two per word, low half first), so the kernels
 // need no 16-bit storage feature: element i lives in word i/2, half i%2.

@@ -140,8 +140,8 @@ const char *vkt_sync_expect(tb_status want)
     return err.message;
 }
 
-/* Elements of t on backend i as floats (canaries checked). */
-static float *fetch(const vkt_tensor *t, int i, const char *what)
+/* The whole buffer of t on backend i, canaries checked; returns the tensor's bytes' base. */
+static unsigned char *fetch_raw(const vkt_tensor *t, int i, const char *what)
 {
     tb_backend *be = vkt_be(i);
     size_t es = tb_dtype_size(t->dt), total = VKT_LEAD + t->n + VKT_TAIL;
@@ -157,6 +157,32 @@ static float *fetch(const vkt_tensor *t, int i, const char *what)
             fail_msg("%s: %s backend overwrote the canary %s the tensor (element %td)", what, be->name,
                      j < VKT_LEAD ? "before" : "after", (ptrdiff_t)j - VKT_LEAD);
     }
+    return host;
+}
+
+void vkt_expect_bits(const char *what, const vkt_tensor *t)
+{
+    vkt_sync_expect(TB_OK);
+    size_t es = tb_dtype_size(t->dt);
+    unsigned char *ref = fetch_raw(t, 0, what), *got = fetch_raw(t, 1, what);
+    for (size_t i = 0; i < t->n; i++)
+        if (memcmp(ref + (VKT_LEAD + i) * es, got + (VKT_LEAD + i) * es, es) != 0) {
+            uint32_t r = 0, g = 0;
+            memcpy(&r, ref + (VKT_LEAD + i) * es, es);
+            memcpy(&g, got + (VKT_LEAD + i) * es, es);
+            free(ref);
+            free(got);
+            fail_msg("%s: element %zu is 0x%x, reference 0x%x", what, i, g, r);
+        }
+    free(ref);
+    free(got);
+}
+
+/* Elements of t on backend i as floats (canaries checked). */
+static float *fetch(const vkt_tensor *t, int i, const char *what)
+{
+    size_t es = tb_dtype_size(t->dt);
+    unsigned char *host = fetch_raw(t, i, what);
     float *out = malloc((t->n ? t->n : 1) * sizeof *out);
     if (t->dt == TB_DTYPE_I32)
         for (size_t j = 0; j < t->n; j++)

@@ -54,6 +54,8 @@ void vkt_free(vkt_tensor *t);
  * compare t's elements: normalized MSE sum((vk - ref)^2) / sum(ref^2) <= max_nmse, every
  * Vulkan element finite. */
 void vkt_expect(const char *what, const vkt_tensor *t, double max_nmse);
+/* Sync, check canaries, and require t's bytes to be identical on both backends. */
+void vkt_expect_bits(const char *what, const vkt_tensor *t);
 /* Both backends' sync status must be `want`; returns the Vulkan error message. */
 const char *vkt_sync_expect(tb_status want);
 

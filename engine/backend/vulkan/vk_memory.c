@@ -1,4 +1,5 @@
 /* tunebench — device buffers, the staging ring, uploads and downloads. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,9 +7,26 @@
 #include "engine/core/alloc.h"
 
 #define STAGING_BYTES ((size_t)32 << 20)
-#define MIB(x) ((double)(x) / (1024.0 * 1024.0))
 
-uint64_t tb_vk_available_bytes(tb_vk_ctx *ctx)
+/* "12.3 MiB" / "4.0 GiB" into buf. */
+static const char *human(double bytes, char *buf, size_t size)
+{
+    if (bytes >= 1024.0 * 1024.0 * 1024.0)
+        snprintf(buf, size, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+    else
+        snprintf(buf, size, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    return buf;
+}
+
+/* TUNEBENCH_VK_MEMORY_LIMIT (MiB): use at most this much device memory, e.g. on a GPU
+ * shared with other jobs. 0 when unset. */
+static uint64_t memory_limit(void)
+{
+    const char *env = getenv("TUNEBENCH_VK_MEMORY_LIMIT");
+    return env && env[0] ? strtoull(env, NULL, 10) << 20 : 0;
+}
+
+static uint64_t driver_available(tb_vk_ctx *ctx)
 {
     uint32_t h = ctx->heap_device;
     if (ctx->info.memory_budget) {
@@ -24,15 +42,25 @@ uint64_t tb_vk_available_bytes(tb_vk_ctx *ctx)
     return heap > (uint64_t)ctx->bytes_in_use ? heap - (uint64_t)ctx->bytes_in_use : 0;
 }
 
+uint64_t tb_vk_available_bytes(tb_vk_ctx *ctx)
+{
+    uint64_t avail = driver_available(ctx), limit = memory_limit();
+    if (limit) {
+        uint64_t left = limit > (uint64_t)ctx->bytes_in_use ? limit - (uint64_t)ctx->bytes_in_use : 0;
+        avail = left < avail ? left : avail;
+    }
+    return avail;
+}
+
 static tb_status no_memory(tb_vk_ctx *ctx, size_t size, const char *what, tb_error *err)
 {
+    char a[32], b[32];
+    uint64_t avail = tb_vk_available_bytes(ctx);
     return tb_error_set(err, TB_ERR_NOMEM, NULL, 0, what,
-                        "out of device memory on %s: asked for %zu bytes (%.1f MiB), "
-                        "%llu bytes (%.1f MiB) available; try a smaller batch or sequence "
-                        "length, or --backend cpu",
-                        ctx->info.name, size, MIB(size),
-                        (unsigned long long)tb_vk_available_bytes(ctx),
-                        MIB(tb_vk_available_bytes(ctx)));
+                        "out of device memory on %s: asked for %zu bytes (%s), %llu bytes (%s) "
+                        "available; try a smaller batch or sequence length, or --backend cpu",
+                        ctx->info.name, size, human((double)size, a, sizeof a),
+                        (unsigned long long)avail, human((double)avail, b, sizeof b));
 }
 
 /* A buffer + memory of type `type`; *alloc_size is what the driver charged. */
@@ -91,13 +119,15 @@ tb_status tb_vk_buffer_create(tb_vk_ctx *ctx, size_t size, const char *what,
     if (size == 0)
         size = 4;   /* an empty tensor still needs a valid binding */
     /* Kernels bind whole buffers; a larger one cannot be seen by a shader at all. */
-    if (size > ctx->info.max_storage_range || size > ctx->info.max_alloc_bytes)
-        return tb_error_set(err, TB_ERR_UNSUPPORTED, NULL, 0, what,
-                            "%zu bytes (%.1f MiB) exceed what one buffer can hold on %s "
-                            "(maxStorageBufferRange %.1f MiB)", size, MIB(size), ctx->info.name,
-                            MIB(ctx->info.max_storage_range));
     if (size > tb_vk_available_bytes(ctx))
         return no_memory(ctx, size, what, err);
+    if (size > ctx->info.max_storage_range || size > ctx->info.max_alloc_bytes) {
+        char a[32], b[32];
+        return tb_error_set(err, TB_ERR_UNSUPPORTED, NULL, 0, what,
+                            "%zu bytes (%s) exceed what one buffer can hold on %s "
+                            "(maxStorageBufferRange %s)", size, human((double)size, a, sizeof a),
+                            ctx->info.name, human((double)ctx->info.max_storage_range, b, sizeof b));
+    }
     tb_vk_buffer *b = calloc(1, sizeof *b);
     if (!b)
         return tb_fail(err, TB_ERR_NOMEM, "out of host memory for a buffer record");
