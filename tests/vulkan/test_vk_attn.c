@@ -34,7 +34,8 @@ static void run_attention(void **state)
     VKT_BOTH(be->ops->attention_forward(be, out.v[i], lse.v[i], tq.v[i], tk.v[i], tv.v[i], &d));
     VKT_BOTH(be->ops->attention_backward(be, dq.v[i], dk.v[i], dv.v[i], tdo.v[i], tq.v[i], tk.v[i], tv.v[i],
                                          out.v[i], lse.v[i], &d));
-    /* Online softmax in f32 against a double two-pass softmax: ~1e-13. */
+    /* (Head dims are few on purpose: each is its own pipeline, compiled on first use.)
+     * Online softmax in f32 against a double two-pass softmax: ~1e-13. */
     vkt_expect("attention out", &out, 1e-11);
     vkt_expect("attention lse", &lse, 1e-11);
     vkt_expect("attention dq", &dq, 1e-10);
@@ -58,12 +59,12 @@ int main(void)
 {
     static const int shapes[][7] = {
         /* B, Tq, pos0, H, Hkv, Dh, Tmax (0: contiguous) */
-        {1, 1, 0, 1, 1, 4, 0},
+        {1, 1, 0, 1, 1, 8, 0},
         {2, 7, 0, 4, 2, 8, 0},
-        {1, 33, 0, 3, 1, 16, 0},
+        {1, 33, 0, 3, 1, 8, 0},
         {1, 19, 0, 2, 2, 6, 0},
         {2, 3, 5, 2, 2, 8, 12},
-        {1, 1, 9, 4, 1, 16, 16},
+        {1, 1, 9, 4, 1, 8, 16},
         {1, 40, 0, 2, 2, 64, 0},
         {1, 20, 0, 2, 1, 128, 0},
     };

@@ -3,15 +3,27 @@
  * multiples of any tile (1 row, odd sizes, rank-sized sides that pick the skinny tile). */
 #include <stdlib.h>
 
+#include "engine/backend/vulkan/vk_backend.h"
+#include "engine/backend/vulkan/vk_context.h"
 #include "tests/vulkan/vk_test_util.h"
 
 enum { P_TA, P_TB, P_DT, P_M, P_N, P_K, P_BETA, P_PREC };
 
+/* p[7] packs precision (bit 0) and "use the GPU tile shapes" (bit 1). */
+#define GPU_TILES 2
+
 static void run_matmul(void **state)
 {
     const vkt_case *c = *state;
-    vkt_set_precision(c->p[P_PREC] ? TB_PRECISION_BF16 : TB_PRECISION_F32);
+    vkt_set_precision(c->p[P_PREC] & 1 ? TB_PRECISION_BF16 : TB_PRECISION_F32);
     VKT_NEED();
+    /* The tile shapes a GPU gets (vk_pipeline.c), exercised on whatever device runs this. */
+    tb_vk_ctx *ctx = tb_vulkan_backend_ctx(vkt_be(1));
+    tb_vk_tile big = ctx->tile_big, skinny = ctx->tile_skinny;
+    if (c->p[P_PREC] & GPU_TILES) {
+        ctx->tile_big = (tb_vk_tile){128, 128, 8, 8, 8};
+        ctx->tile_skinny = (tb_vk_tile){64, 16, 16, 4, 2};
+    }
     int M = c->p[P_M], N = c->p[P_N], K = c->p[P_K];
     tb_dtype dt = (tb_dtype)c->p[P_DT];
     int flags = (c->p[P_TA] ? TB_MM_TRANS_A : 0) | (c->p[P_TB] ? TB_MM_TRANS_B : 0);
@@ -24,6 +36,8 @@ static void run_matmul(void **state)
     VKT_BOTH(be->ops->matmul(be, tc.v[i], ta.v[i], tb_wdense(tb.v[i]), M, N, K, flags, 0.75f, beta));
     /* f32 products, only the summation order differs (K <= 200); the bf16 precision
      * rounds A identically on both sides, so it is no looser. */
+    ctx->tile_big = big;
+    ctx->tile_skinny = skinny;
     vkt_expect(c->name, &tc, 1e-10);
     vkt_free(&ta);
     vkt_free(&tb);
@@ -92,6 +106,18 @@ int main(void)
                         c->p[P_PREC] = prec;
                     }
                 }
+    static const int gpu[][5] = {{0, 1, 130, 67, 150}, {1, 0, 100, 16, 64}, {0, 1, 16, 100, 64}, {0, 1, 100, 16, 64}};
+    for (size_t s = 0; s < sizeof gpu / sizeof *gpu; s++) {
+        vkt_case *c = vkt_add(cases, &n, 96, run_matmul, "matmul_%c%c_f32/M=%d,N=%d,K=%d,tiles=gpu",
+                              gpu[s][0] ? 't' : 'n', gpu[s][1] ? 't' : 'n', gpu[s][2], gpu[s][3], gpu[s][4]);
+        c->p[P_TA] = gpu[s][0];
+        c->p[P_TB] = gpu[s][1];
+        c->p[P_DT] = (int)TB_DTYPE_F32;
+        c->p[P_M] = gpu[s][2];
+        c->p[P_N] = gpu[s][3];
+        c->p[P_K] = gpu[s][4];
+        c->p[P_PREC] = GPU_TILES;
+    }
     vkt_add(cases, &n, 96, run_errors, "matmul/overrun and NF4 refused at sync");
     return vkt_run("vk_matmul", cases, n);
 }

@@ -5,6 +5,7 @@
 
 const tb_cli_command tb_cli_commands[] = {
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
+    {"devices", "Vulkan devices, and the backend --backend/--device would pick", tb_cmd_devices},
     {"help", "list the commands", tb_cli_help},
     {0},
 };

@@ -3,5 +3,6 @@
 #define TB_CLI_COMMANDS_H
 
 int tb_cmd_decide(int argc, char **argv);
+int tb_cmd_devices(int argc, char **argv);
 
 #endif

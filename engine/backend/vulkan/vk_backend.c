@@ -506,3 +506,9 @@ struct tb_vk_ctx *tb_vulkan_backend_ctx(tb_backend *be)
 {
     return be && be->name && strcmp(be->name, "vulkan") == 0 ? vkb(be)->ctx : NULL;
 }
+
+int tb_vulkan_backend_device(tb_backend *be)
+{
+    tb_vk_ctx *ctx = tb_vulkan_backend_ctx(be);
+    return ctx ? (int)ctx->info.index : -1;
+}

@@ -126,7 +126,7 @@ tb_status tb_vk_pipeline_get(tb_vk_ctx *ctx, const char *name, uint32_t nbind,
                              uint32_t push_size, const uint32_t *spec, uint32_t nspec,
                              tb_vk_pipeline **out, tb_error *err);
 void tb_vk_pipelines_free(tb_vk_ctx *ctx);
-/* Pick tile_big / tile_skinny from the device's limits (TB_VK_MATMUL_TILE overrides the
+/* Pick tile_big / tile_skinny from the device's limits (TUNEBENCH_VK_MATMUL_TILE overrides the
  * big one as "BMxBNxBKxTMxTN", for tuning). */
 void tb_vk_choose_tiles(tb_vk_ctx *ctx);
 

@@ -56,9 +56,9 @@ tb_status tb_vk_instance_create(tb_vk_instance *vi, tb_error *err)
                      VK_API_VERSION_MAJOR(version), VK_API_VERSION_MINOR(version));
         goto fail;
     }
-    vi->validation = env_on("TB_VK_VALIDATION");
+    vi->validation = env_on("TUNEBENCH_VK_VALIDATION");
     if (vi->validation && !has_layer(&vi->fn, VALIDATION_LAYER)) {
-        st = tb_fail(err, TB_ERR_DEVICE, "TB_VK_VALIDATION is set but %s is not installed "
+        st = tb_fail(err, TB_ERR_DEVICE, "TUNEBENCH_VK_VALIDATION is set but %s is not installed "
                      "(Debian: vulkan-validationlayers)", VALIDATION_LAYER);
         goto fail;
     }

@@ -1,6 +1,6 @@
 /* tunebench — the Vulkan instance, validation layers, and what each physical device offers.
  *
- * Validation: TB_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation and counts every
+ * Validation: TUNEBENCH_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation and counts every
  * warning or error it reports (printed to stderr as they come); the test suite asserts the
  * count stays zero. Asking for validation where the layer is missing is an error, so a CI
  * run cannot pass without it silently. */

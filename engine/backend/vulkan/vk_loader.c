@@ -16,7 +16,7 @@ static const char *const loader_names[] = {
 tb_status tb_vk_loader_open(tb_vk_fns *fn, tb_error *err)
 {
     memset(fn, 0, sizeof *fn);
-    const char *forced = getenv("TB_VK_LOADER");
+    const char *forced = getenv("TUNEBENCH_VK_LOADER");
     if (forced && forced[0]) {
         fn->lib = dlopen(forced, RTLD_NOW | RTLD_LOCAL);
     } else {

@@ -58,7 +58,7 @@ typedef struct tb_vk_fns {
     TB_VK_DEVICE_FNS(TB_VK_FN_FIELD)
 } tb_vk_fns;
 
-/* Open the loader (env TB_VK_LOADER overrides the library path; tests use it to simulate
+/* Open the loader (env TUNEBENCH_VK_LOADER overrides the library path; tests use it to simulate
  * a machine without one) and fill the global entry points. TB_ERR_DEVICE with a message
  * naming the library when it cannot be opened. */
 tb_status tb_vk_loader_open(tb_vk_fns *fn, tb_error *err);

@@ -143,8 +143,8 @@ tb_status tb_vk_pipeline_get(tb_vk_ctx *ctx, const char *name, uint32_t nbind,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     st = create(ctx, code, p, err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    /* TB_VK_DEBUG=1: what each pipeline costs to build (the driver compiles it here). */
-    const char *dbg = getenv("TB_VK_DEBUG");
+    /* TUNEBENCH_VK_DEBUG=1: what each pipeline costs to build (the driver compiles it here). */
+    const char *dbg = getenv("TUNEBENCH_VK_DEBUG");
     if (dbg && dbg[0] == '1') {
         fprintf(stderr, "tunebench vulkan: pipeline %s", name);
         for (uint32_t i = 0; i < nspec; i++)
@@ -192,22 +192,23 @@ static bool tile_fits(const tb_vk_ctx *ctx, tb_vk_tile t)
 void tb_vk_choose_tiles(tb_vk_ctx *ctx)
 {
     /* GPUs: 128x128 tiles with 8x8 per invocation (256 invocations, 8 KiB shared) keep
-     * the FMA units fed from registers; CPU devices (lavapipe) run a workgroup per core
-     * and prefer smaller tiles that leave work for every core. */
+     * the FMA units fed from registers, and a 64x16 tile for rank-sized sides (LoRA). CPU
+     * devices (lavapipe) run a workgroup per core: one small tile for everything, which
+     * also keeps the number of pipelines (each compiled by LLVM on first use) low. */
     bool cpu = ctx->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
-    tb_vk_tile big = cpu ? (tb_vk_tile){32, 32, 16, 4, 4} : (tb_vk_tile){128, 128, 8, 8, 8};
-    tb_vk_tile fallback = {64, 64, 16, 4, 4};
-    const char *env = getenv("TB_VK_MATMUL_TILE");
+    tb_vk_tile big = cpu ? (tb_vk_tile){32, 32, 8, 4, 4} : (tb_vk_tile){128, 128, 8, 8, 8};
+    tb_vk_tile skinny = cpu ? big : (tb_vk_tile){64, 16, 16, 4, 2};
+    const char *env = getenv("TUNEBENCH_VK_MATMUL_TILE");
     tb_vk_tile forced;
     if (env && sscanf(env, "%ux%ux%ux%ux%u", &forced.bm, &forced.bn, &forced.bk, &forced.tm, &forced.tn) == 5 &&
         tile_fits(ctx, forced))
         big = forced;
     if (!tile_fits(ctx, big))
-        big = fallback;
+        big = (tb_vk_tile){64, 64, 16, 4, 4};
     if (!tile_fits(ctx, big))
         big = (tb_vk_tile){16, 16, 16, 2, 2};
+    if (!tile_fits(ctx, skinny))
+        skinny = (tb_vk_tile){16, 16, 16, 2, 2};
     ctx->tile_big = big;
-    /* LoRA: one side is the rank (8..64): a 64 x 16 tile wastes little on it. */
-    tb_vk_tile skinny = {64, 16, 16, 4, 2};
-    ctx->tile_skinny = tile_fits(ctx, skinny) ? skinny : (tb_vk_tile){16, 16, 16, 2, 2};
+    ctx->tile_skinny = skinny;
 }
