@@ -338,6 +338,8 @@ int tb_app_run(const tb_app_options *opts)
         snprintf(app.session.model_dir, sizeof app.session.model_dir, "%s", opts->model_dir);
     if (opts && opts->data_path)
         snprintf(app.session.data_path, sizeof app.session.data_path, "%s", opts->data_path);
+    if (opts && opts->runs_dir)
+        snprintf(app.session.runs_dir, sizeof app.session.runs_dir, "%s", opts->runs_dir);
 
     for (int i = 0; tb_screen_classes[i] && app.n_screens < TB_MAX_SCREENS; i++) {
         tb_screen *s = tb_screen_classes[i]->create(&app);

@@ -31,6 +31,7 @@ struct tb_app {
 typedef struct tb_app_options {
     const char *model_dir;  /* override the session defaults; NULL keeps them */
     const char *data_path;
+    const char *runs_dir;   /* the runs folder (runs/tunebench.db); NULL keeps "runs" */
     long max_frames;        /* > 0: exit after this many frames (headless smoke runs) */
 } tb_app_options;
 

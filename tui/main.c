@@ -12,6 +12,7 @@ static void usage_workbench(FILE *out)
     fprintf(out, "usage: tunebench [--model DIR] [--data FILE]   open the workbench\n"
                  "       tunebench COMMAND [ARGS...]             run a command headless (tunebench help)\n"
                  "       tunebench --version\n");
+    fprintf(out, "  --runs DIR   the runs folder the workbench reads and writes (default runs)\n");
 }
 
 int main(int argc, char **argv)
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
             opts.model_dir = argv[++i];
         } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             opts.data_path = argv[++i];
+        } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+            opts.runs_dir = argv[++i];
         } else if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
             /* Headless smoke run (htop's -n): draw N frames and exit; used under sanitizers. */
             opts.max_frames = strtol(argv[++i], NULL, 10);

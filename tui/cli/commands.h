@@ -2,7 +2,9 @@
 #ifndef TB_CLI_COMMANDS_H
 #define TB_CLI_COMMANDS_H
 
+int tb_cmd_calc(int argc, char **argv);
 int tb_cmd_decide(int argc, char **argv);
 int tb_cmd_devices(int argc, char **argv);
+int tb_cmd_runs(int argc, char **argv);
 
 #endif

@@ -121,6 +121,8 @@ int tb_draw_wrapped(WINDOW *win, int y, int x, int w, int max_lines, tb_role rol
                 /* Last allowed row and text remains: cut with an ellipsis. */
                 char buf[1024];
                 size_t cut = tb_text_fit(p, w - 1);
+                if (nl && (size_t)(nl - p) < cut)
+                    cut = (size_t)(nl - p); /* never print the newline itself */
                 if (cut > sizeof buf - 8)
                     cut = sizeof buf - 8;
                 memcpy(buf, p, cut);
