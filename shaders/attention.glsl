@@ -8,6 +8,8 @@ layout(constant_id = 2) const uint BK = 16;   // key rows per tile
 layout(constant_id = 3) const uint DH = 64;   // head dim
 layout(constant_id = 4) const uint L = 4;     // lanes per row
 const uint DL = (DH + L - 1u) / L;            // dims per lane
+const uint DP = DH + 1u;                      // shared row stride: the L lanes reading rows
+                                              // c, c+1, ... at one d hit different banks
 layout(local_size_x_id = 0) in;
 
 TB_PUSH(TB_PC_ATTN)

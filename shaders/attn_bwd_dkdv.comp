@@ -18,10 +18,10 @@ layout(std430, binding = 5) readonly buffer V { float v[]; };
 layout(std430, binding = 6) readonly buffer Lse { float lse[]; };
 layout(std430, binding = 7) readonly buffer Delta { float delta[]; };
 
-shared float Ks[BK * DH];
-shared float Vs[BK * DH];
-shared float Qs[BQ * DH];
-shared float dOs[BQ * DH];
+shared float Ks[BK * DP];
+shared float Vs[BK * DP];
+shared float Qs[BQ * DP];
+shared float dOs[BQ * DP];
 shared float Ps[BQ * BK];
 shared float dSs[BQ * BK];
 shared float row_lse[BQ];
@@ -37,8 +37,8 @@ void main()
     for (uint i = tid; i < BK * DH; i += WG) {
         uint cc = i / DH, d = i % DH, pos = c0 + cc;
         bool in_range = pos < Tk;
-        Ks[i] = in_range ? k[kv_index(pc.ok, b, pos, g) + d] : 0.0;
-        Vs[i] = in_range ? v[kv_index(pc.ov, b, pos, g) + d] : 0.0;
+        Ks[cc * DP + d] = in_range ? k[kv_index(pc.ok, b, pos, g) + d] : 0.0;
+        Vs[cc * DP + d] = in_range ? v[kv_index(pc.ov, b, pos, g) + d] : 0.0;
     }
     float acc_k[DL], acc_v[DL];
     for (uint j = 0u; j < DL; j++) {
@@ -56,8 +56,8 @@ void main()
             for (uint i = tid; i < BQ * DH; i += WG) {
                 uint rr = i / DH, d = i % DH;
                 bool ok = t0 + rr < pc.Tq;
-                Qs[i] = ok ? q[q_index(pc.oq, b, t0 + rr, h) + d] : 0.0;
-                dOs[i] = ok ? dout[q_index(pc.odo, b, t0 + rr, h) + d] : 0.0;
+                Qs[rr * DP + d] = ok ? q[q_index(pc.oq, b, t0 + rr, h) + d] : 0.0;
+                dOs[rr * DP + d] = ok ? dout[q_index(pc.odo, b, t0 + rr, h) + d] : 0.0;
             }
             for (uint rr = tid; rr < BQ; rr += WG) {
                 bool ok = t0 + rr < pc.Tq;
@@ -70,8 +70,8 @@ void main()
                 if (kpos < Tk && visible(t0 + r, kpos)) {
                     float s = 0.0, dp = 0.0;
                     for (uint d = 0u; d < DH; d++) {
-                        s = fma(Qs[r * DH + d], Ks[c * DH + d], s);
-                        dp = fma(dOs[r * DH + d], Vs[c * DH + d], dp);
+                        s = fma(Qs[r * DP + d], Ks[c * DP + d], s);
+                        dp = fma(dOs[r * DP + d], Vs[c * DP + d], dp);
                     }
                     p = exp(s * pc.scale - row_lse[r]);
                     ds = p * (dp - row_delta[r]);
@@ -85,8 +85,8 @@ void main()
                 for (uint j = 0u; j < DL; j++) {
                     uint d = lane + j * L;
                     if (d < DH) {
-                        acc_v[j] = fma(p, dOs[r * DH + d], acc_v[j]);
-                        acc_k[j] = fma(ds, Qs[r * DH + d], acc_k[j]);
+                        acc_v[j] = fma(p, dOs[r * DP + d], acc_v[j]);
+                        acc_k[j] = fma(ds, Qs[r * DP + d], acc_k[j]);
                     }
                 }
             }

@@ -16,10 +16,10 @@ layout(std430, binding = 4) readonly buffer V { float v[]; };
 layout(std430, binding = 5) readonly buffer Lse { float lse[]; };
 layout(std430, binding = 6) readonly buffer Delta { float delta[]; };
 
-shared float Qs[BQ * DH];
-shared float dOs[BQ * DH];
-shared float Ks[BK * DH];
-shared float Vs[BK * DH];
+shared float Qs[BQ * DP];
+shared float dOs[BQ * DP];
+shared float Ks[BK * DP];
+shared float Vs[BK * DP];
 shared float dSs[BQ * BK];
 
 void main()
@@ -32,8 +32,8 @@ void main()
     for (uint i = tid; i < BQ * DH; i += WG) {
         uint rr = i / DH, d = i % DH;
         bool ok = t0 + rr < pc.Tq;
-        Qs[i] = ok ? q[q_index(pc.oq, b, t0 + rr, h) + d] : 0.0;
-        dOs[i] = ok ? dout[q_index(pc.odo, b, t0 + rr, h) + d] : 0.0;
+        Qs[rr * DP + d] = ok ? q[q_index(pc.oq, b, t0 + rr, h) + d] : 0.0;
+        dOs[rr * DP + d] = ok ? dout[q_index(pc.odo, b, t0 + rr, h) + d] : 0.0;
     }
     float row_lse = t < pc.Tq ? lse[stat_index(pc.olse, b, h, t)] : 0.0;
     float row_delta = t < pc.Tq ? delta[stat_index(pc.od, b, h, t)] : 0.0;
@@ -47,8 +47,8 @@ void main()
         for (uint i = tid; i < BK * DH; i += WG) {
             uint cc = i / DH, d = i % DH, pos = c0 + cc;
             bool in_range = pos < Tk;
-            Ks[i] = in_range ? k[kv_index(pc.ok, b, pos, g) + d] : 0.0;
-            Vs[i] = in_range ? v[kv_index(pc.ov, b, pos, g) + d] : 0.0;
+            Ks[cc * DP + d] = in_range ? k[kv_index(pc.ok, b, pos, g) + d] : 0.0;
+            Vs[cc * DP + d] = in_range ? v[kv_index(pc.ov, b, pos, g) + d] : 0.0;
         }
         barrier();
         for (uint c = lane; c < BK; c += L) {
@@ -56,8 +56,8 @@ void main()
             if (visible(t, c0 + c)) {
                 float s = 0.0, dp = 0.0;
                 for (uint d = 0u; d < DH; d++) {
-                    s = fma(Qs[r * DH + d], Ks[c * DH + d], s);
-                    dp = fma(dOs[r * DH + d], Vs[c * DH + d], dp);
+                    s = fma(Qs[r * DP + d], Ks[c * DP + d], s);
+                    dp = fma(dOs[r * DP + d], Vs[c * DP + d], dp);
                 }
                 float p = exp(s * pc.scale - row_lse);
                 ds = p * (dp - row_delta);
@@ -70,7 +70,7 @@ void main()
             for (uint j = 0u; j < DL; j++) {
                 uint d = lane + j * L;
                 if (d < DH)
-                    acc[j] = fma(ds, Ks[c * DH + d], acc[j]);
+                    acc[j] = fma(ds, Ks[c * DP + d], acc[j]);
             }
         }
     }

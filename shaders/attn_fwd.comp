@@ -13,9 +13,9 @@ layout(std430, binding = 2) readonly buffer Q { float q[]; };
 layout(std430, binding = 3) readonly buffer K { float k[]; };
 layout(std430, binding = 4) readonly buffer V { float v[]; };
 
-shared float Qs[BQ * DH];
-shared float Ks[BK * DH];
-shared float Vs[BK * DH];
+shared float Qs[BQ * DP];
+shared float Ks[BK * DP];
+shared float Vs[BK * DP];
 shared float Ss[BQ * BK];
 
 void main()
@@ -27,7 +27,7 @@ void main()
 
     for (uint i = tid; i < BQ * DH; i += WG) {
         uint rr = i / DH, d = i % DH;
-        Qs[i] = t0 + rr < pc.Tq ? q[q_index(pc.oq, b, t0 + rr, h) + d] : 0.0;
+        Qs[rr * DP + d] = t0 + rr < pc.Tq ? q[q_index(pc.oq, b, t0 + rr, h) + d] : 0.0;
     }
     float acc[DL];
     for (uint j = 0u; j < DL; j++)
@@ -40,14 +40,14 @@ void main()
         for (uint i = tid; i < BK * DH; i += WG) {
             uint cc = i / DH, d = i % DH, pos = c0 + cc;
             bool in_range = pos < Tk;
-            Ks[i] = in_range ? k[kv_index(pc.ok, b, pos, g) + d] : 0.0;
-            Vs[i] = in_range ? v[kv_index(pc.ov, b, pos, g) + d] : 0.0;
+            Ks[cc * DP + d] = in_range ? k[kv_index(pc.ok, b, pos, g) + d] : 0.0;
+            Vs[cc * DP + d] = in_range ? v[kv_index(pc.ov, b, pos, g) + d] : 0.0;
         }
         barrier();
         for (uint c = lane; c < BK; c += L) {
             float s = 0.0;
             for (uint d = 0u; d < DH; d++)
-                s = fma(Qs[r * DH + d], Ks[c * DH + d], s);
+                s = fma(Qs[r * DP + d], Ks[c * DP + d], s);
             Ss[r * BK + c] = visible(t, c0 + c) ? s * pc.scale : NEG_INF;
         }
         barrier();
@@ -68,7 +68,7 @@ void main()
                 for (uint j = 0u; j < DL; j++) {
                     uint d = lane + j * L;
                     if (d < DH)
-                        acc[j] = fma(p, Vs[c * DH + d], acc[j]);
+                        acc[j] = fma(p, Vs[c * DP + d], acc[j]);
                 }
             }
             m = m_new;

@@ -16,11 +16,12 @@
 #define TB_DT_F16 1
 #define TB_DT_BF16 2
 
-/* C (M,N) = alpha * op(A) op(B) + beta * C; leading dimensions in elements. */
+/* C (M,N) = alpha * op(A) op(B) + beta * C; leading dimensions in elements; kchunk: the K
+ * range of one split (= K when not split). */
 #define TB_PC_MATMUL(X) \
     X(U32, M) X(U32, N) X(U32, K) X(U32, lda) X(U32, ldb) X(U32, ldc) \
-    X(U32, oa) X(U32, ob) X(U32, oc) X(F32, alpha) X(F32, beta)
-#define TB_PC_MATMUL_SIZE 44
+    X(U32, oa) X(U32, ob) X(U32, oc) X(F32, alpha) X(F32, beta) X(U32, kchunk)
+#define TB_PC_MATMUL_SIZE 48
 
 /* Elementwise kernels over n elements (eltwise.comp modes, swiglu_bwd, convert):
  * buffers 0..3 at offsets o0..o3; alpha and p scalars; seed for dropout; cols for the

@@ -1,6 +1,7 @@
 /* Vulkan matmul against the oracle backend: every transpose combination, f32/bf16/f16
  * weights read in place, the bf16 compute precision, alpha/beta, shapes that are not
- * multiples of any tile (1 row, odd sizes, rank-sized sides that pick the skinny tile). */
+ * multiples of any tile (1 row, odd sizes, rank-sized sides that pick the skinny tile, few
+ * tiles over a long K that split K). */
 #include <stdlib.h>
 
 #include "engine/backend/vulkan/vk_backend.h"
@@ -71,7 +72,7 @@ int main(void)
 {
     static const int shapes[][3] = {
         {1, 1, 1}, {1, 37, 19}, {7, 5, 3}, {33, 65, 17}, {70, 129, 40}, {100, 16, 64},
-        {16, 100, 64}, {130, 67, 150},
+        {16, 100, 64}, {130, 67, 150}, {16, 100, 1100}, {100, 16, 2048},
     };
     static const struct { const char *name; tb_dtype dt; } dts[] = {
         {"f32", TB_DTYPE_F32}, {"f16", TB_DTYPE_F16}, {"bf16", TB_DTYPE_BF16},
@@ -90,19 +91,19 @@ int main(void)
                         /* Every shape for plain f32; the others skip the rank-sized ones
                          * (only f32 LoRA products use those tiles), keeping lavapipe's
                          * first-use shader compiles (~0.3 s each) few. */
-                        if ((d > 0 || prec) && (s == 2 || s == 4 || s == 5 || s == 6))
+                        if ((d > 0 || prec) && (s == 2 || s == 4 || s == 5 || s == 6 || s >= 8))
                             continue;
                         vkt_case *c = vkt_add(cases, &n, 96, run_matmul, "matmul_%c%c_%s%s/M=%d,N=%d,K=%d%s",
                                               ta ? 't' : 'n', tb ? 't' : 'n', dts[d].name,
                                               prec ? ",precision=bf16" : "", shapes[s][0], shapes[s][1],
-                                              shapes[s][2], s % 3 == 1 ? ",beta=0.5" : "");
+                                              shapes[s][2], s % 3 == 1 || s == 9 ? ",beta=0.5" : "");
                         c->p[P_TA] = ta;
                         c->p[P_TB] = tb;
                         c->p[P_DT] = (int)dts[d].dt;
                         c->p[P_M] = shapes[s][0];
                         c->p[P_N] = shapes[s][1];
                         c->p[P_K] = shapes[s][2];
-                        c->p[P_BETA] = s % 3 == 1;
+                        c->p[P_BETA] = s % 3 == 1 || s == 9;
                         c->p[P_PREC] = prec;
                     }
                 }

@@ -79,7 +79,7 @@ struct tb_vk_ctx {
     uint64_t dispatches;            /* since creation, for tests and benchmarks */
     uint64_t submits;
 
-    tb_vk_buffer *scratch[2];       /* tb_vk_scratch slots */
+    tb_vk_buffer *scratch[3];       /* tb_vk_scratch slots */
 
     VkQueryPool timestamps;         /* NULL when the queue has none */
     uint32_t ntimestamps;

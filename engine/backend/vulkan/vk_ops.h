@@ -86,7 +86,8 @@ tb_status tb_vk_check(const char *op, const char *arg, tb_vk_view v, size_t n, t
 /* Split `groups` workgroups over x and y within the device's limits. */
 tb_status tb_vk_grid(tb_vk_ctx *ctx, const char *op, uint64_t groups, uint32_t *gx, uint32_t *gy,
                      tb_error *err);
-/* A per-context temporary buffer (slot 0: reduction partials, 1: attention row dots) of at
+/* A per-context temporary buffer (slot 0: reduction partials, 1: attention row dots, 2:
+ * split-K partial products) of at
  * least bytes; contents undefined. Growing it flushes pending work first. */
 tb_status tb_vk_scratch(tb_vk_ctx *ctx, int slot, size_t bytes, tb_vk_buffer **out, tb_error *err);
 

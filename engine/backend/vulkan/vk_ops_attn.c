@@ -11,7 +11,7 @@ static uint32_t tile_rows(const tb_vk_ctx *ctx, uint32_t Dh)
 {
     uint32_t t = ctx->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 16 : 32;
     for (; t > 1; t /= 2) {
-        uint64_t shared = 4ull * (4ull * t * Dh + 2ull * t * t + 2ull * t);
+        uint64_t shared = 4ull * (4ull * t * (Dh + 1) + 2ull * t * t + 2ull * t);   /* rows padded by 1 */
         if (shared <= ctx->info.max_shared_bytes && t * LANES <= ctx->info.max_invocations)
             break;
     }

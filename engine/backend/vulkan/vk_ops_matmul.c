@@ -44,14 +44,38 @@ tb_status tb_vk_matmul(tb_vk_ctx *ctx, tb_vk_view c, tb_vk_view a, tb_vk_view b,
                          ctx->tile_skinny.tn, ctx->tile_skinny.tm};
     uint32_t spec[6] = {(t.bm / t.tm) * (t.bn / t.tn), t.bm, t.bn, t.bk, t.tm, t.tn};
     tb_vk_pipeline *p;
-    if ((st = tb_vk_pipeline_get(ctx, name, 3, sizeof(tb_pc_matmul), spec, 6, &p, err)))
+    if ((st = tb_vk_pipeline_get(ctx, name, 4, sizeof(tb_pc_matmul), spec, 6, &p, err)))
+        return st;
+    uint32_t gx = (N + t.bn - 1) / t.bn, gy = (M + t.bm - 1) / t.bm;
+    /* Split K when few output tiles face a long K (LoRA's dA, dB: rank x dim summed over
+     * every token): otherwise a handful of workgroups would do all the work in series. */
+    uint32_t splits = 1, kchunk = K ? K : 1;
+    uint64_t tiles = (uint64_t)gx * gy;
+    if (tiles < 64 && K >= 1024) {
+        uint64_t want = (128 + tiles - 1) / tiles, most = K / 256;
+        splits = (uint32_t)(want < most ? want : most);
+        splits = splits > 64 ? 64 : splits;
+        kchunk = (K + splits - 1) / splits;
+        kchunk = (kchunk + t.bk - 1) / t.bk * t.bk;
+        splits = (K + kchunk - 1) / kchunk;
+    }
+    tb_vk_buffer *part = c.buf;
+    if (splits > 1 && (st = tb_vk_scratch(ctx, 2, (size_t)splits * M * N * sizeof(float), &part, err)))
         return st;
     tb_pc_matmul pc = {
         .M = M, .N = N, .K = K,
         .lda = trans_a ? M : K, .ldb = trans_b ? K : N, .ldc = N,
         .oa = (uint32_t)a.off, .ob = (uint32_t)b.off, .oc = (uint32_t)c.off,
-        .alpha = alpha, .beta = beta,
+        .alpha = alpha, .beta = beta, .kchunk = splits > 1 ? kchunk : (K ? K : 1),
     };
-    tb_vk_bind binds[3] = {{a.buf, false}, {b.buf, false}, {c.buf, true}};
-    return tb_vk_dispatch(ctx, p, binds, &pc, (N + t.bn - 1) / t.bn, (M + t.bm - 1) / t.bm, 1, err);
+    tb_vk_bind binds[4] = {{a.buf, false}, {b.buf, false}, {c.buf, true}, {part, true}};
+    if ((st = tb_vk_dispatch(ctx, p, binds, &pc, gx, gy, splits, err)) || splits == 1)
+        return st;
+    tb_pc_ew red = {.n = M * N, .o0 = (uint32_t)c.off, .alpha = alpha, .p = beta, .seed = splits};
+    tb_vk_bind rb[2] = {{c.buf, true}, {part, false}};
+    uint32_t rx, ry;
+    if ((st = tb_vk_pipeline_get(ctx, "splitk_reduce", 2, sizeof red, NULL, 0, &p, err)) ||
+        (st = tb_vk_grid(ctx, "splitk_reduce", ((uint64_t)M * N + 255) / 256, &rx, &ry, err)))
+        return st;
+    return tb_vk_dispatch(ctx, p, rb, &red, rx, ry, 1, err);
 }

@@ -184,7 +184,7 @@ static bool tile_fits(const tb_vk_ctx *ctx, tb_vk_tile t)
     if (!t.bm || !t.bn || !t.bk || !t.tm || !t.tn || t.bm % t.tm || t.bn % t.tn)
         return false;
     uint32_t threads = (t.bm / t.tm) * (t.bn / t.tn);
-    uint32_t shared = (t.bm + t.bn) * t.bk * 4;
+    uint32_t shared = (t.bm + 4 + t.bn + 4) * t.bk * 4;   /* matmul.comp pads rows by 4 */
     return threads <= ctx->info.max_invocations && threads <= 1024 &&
            shared <= ctx->info.max_shared_bytes && t.tm * t.tn <= 64;
 }
