@@ -20,6 +20,9 @@ tb_status tb_tokenizer_load(tb_tokenizer **out, const char *tokenizer_json_path,
 /* Load DIR/tokenizer.json and take bos/eos/pad from DIR/tokenizer_config.json,
  * generation_config.json and config.json (in that order of preference). */
 tb_status tb_tokenizer_load_dir(tb_tokenizer **out, const char *model_dir, tb_error *err);
+/* Load from tokenizer.json text in memory; name is used in error messages. */
+tb_status tb_tokenizer_load_buffer(tb_tokenizer **out, const char *json, size_t len, const char *name,
+                                   tb_error *err);
 void tb_tokenizer_free(tb_tokenizer *tok); /* NULL is fine */
 
 /* Encode UTF-8 text (len bytes; invalid UTF-8 has defined behaviour, never a crash).
@@ -30,6 +33,10 @@ tb_status tb_tokenizer_encode(const tb_tokenizer *tok, const char *text, size_t 
 /* Decode ids to malloc'd NUL-terminated UTF-8 (caller frees); skip_special drops special tokens. */
 tb_status tb_tokenizer_decode(const tb_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special,
                               char **text, tb_error *err);
+
+/* The same, with the byte length (decoded text may contain NUL bytes); len may be NULL. */
+tb_status tb_tokenizer_decode_bytes(const tb_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special,
+                                    char **text, size_t *len, tb_error *err);
 
 int32_t tb_tokenizer_vocab_size(const tb_tokenizer *tok);
 int32_t tb_tokenizer_bos(const tb_tokenizer *tok);  /* -1 when none */

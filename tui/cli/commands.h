@@ -5,6 +5,9 @@
 int tb_cmd_calc(int argc, char **argv);
 int tb_cmd_decide(int argc, char **argv);
 int tb_cmd_devices(int argc, char **argv);
+int tb_cmd_detokenize(int argc, char **argv);
+int tb_cmd_tokenize(int argc, char **argv);
+int tb_cmd_tokenizer_train(int argc, char **argv);
 int tb_cmd_runs(int argc, char **argv);
 
 #endif
