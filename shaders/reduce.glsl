@@ -7,32 +7,27 @@ layout(local_size_x_id = 0) in;
 
 shared float red_buf[WG];
 
-float wg_sum(float v)
+float tb_add(float a, float b)
 {
-    uint t = gl_LocalInvocationID.x;
-    red_buf[t] = v;
-    barrier();
-    for (uint s = WG / 2u; s > 0u; s >>= 1) {
-        if (t < s)
-            red_buf[t] += red_buf[t + s];
-        barrier();
-    }
-    float r = red_buf[0];
-    barrier();
-    return r;
+    return a + b;
 }
 
-float wg_max(float v)
-{
-    uint t = gl_LocalInvocationID.x;
-    red_buf[t] = v;
-    barrier();
-    for (uint s = WG / 2u; s > 0u; s >>= 1) {
-        if (t < s)
-            red_buf[t] = max(red_buf[t], red_buf[t + s]);
-        barrier();
+// float NAME(float v): combine v over the workgroup with COMBINE(a, b), tree order.
+#define TB_WG_REDUCE(NAME, COMBINE)                      \
+    float NAME(float v)                                  \
+    {                                                    \
+        uint t = gl_LocalInvocationID.x;                 \
+        red_buf[t] = v;                                  \
+        barrier();                                       \
+        for (uint s = WG / 2u; s > 0u; s >>= 1) {        \
+            if (t < s)                                   \
+                red_buf[t] = COMBINE(red_buf[t], red_buf[t + s]); \
+            barrier();                                   \
+        }                                                \
+        float r = red_buf[0];                            \
+        barrier();                                       \
+        return r;                                        \
     }
-    float r = red_buf[0];
-    barrier();
-    return r;
-}
+
+TB_WG_REDUCE(wg_sum, tb_add)
+TB_WG_REDUCE(wg_max, max)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/units.h"
 #include "tb_config.h"
 #include "tui/cli/cli.h"
 #include "tui/cli/commands.h"
@@ -74,12 +75,6 @@ static void choose(const char *backend, int device, choice *c)
 }
 
 #if TB_HAVE_VULKAN
-static const char *human(uint64_t bytes, char *buf, size_t size)
-{
-    snprintf(buf, size, "%.1f GiB", (double)bytes / (1024.0 * 1024.0 * 1024.0));
-    return buf;
-}
-
 static json_t *device_json(const tb_vk_device_info *d)
 {
     char api[32];
@@ -106,7 +101,7 @@ static void print_table(const tb_vk_device_info *infos, uint32_t n, uint32_t ver
         const tb_vk_device_info *d = &infos[i];
         char mem[32];
         printf("%2u  %-34.34s %-10s %9s %8u %4s %4s  %s%s%s\n", d->index, d->name, tb_vk_device_type_name(d->type),
-               human(d->device_local_bytes, mem, sizeof mem), d->subgroup_size, d->fp16 ? "yes" : "no",
+               tb_format_bytes((int64_t)d->device_local_bytes, mem, sizeof mem), d->subgroup_size, d->fp16 ? "yes" : "no",
                d->int8 ? "yes" : "no", d->driver, d->usable ? "" : "  [unusable: ", d->usable ? "" : d->unusable_why);
         if (!d->usable)
             printf("]\n");

@@ -5,18 +5,9 @@
 
 #include "engine/backend/vulkan/vk_context.h"
 #include "engine/core/alloc.h"
+#include "engine/core/units.h"
 
 #define STAGING_BYTES ((size_t)32 << 20)
-
-/* "12.3 MiB" / "4.0 GiB" into buf. */
-static const char *human(double bytes, char *buf, size_t size)
-{
-    if (bytes >= 1024.0 * 1024.0 * 1024.0)
-        snprintf(buf, size, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
-    else
-        snprintf(buf, size, "%.1f MiB", bytes / (1024.0 * 1024.0));
-    return buf;
-}
 
 /* TUNEBENCH_VK_MEMORY_LIMIT (MiB): use at most this much device memory, e.g. on a GPU
  * shared with other jobs. 0 when unset. */
@@ -59,8 +50,8 @@ static tb_status no_memory(tb_vk_ctx *ctx, size_t size, const char *what, tb_err
     return tb_error_set(err, TB_ERR_NOMEM, NULL, 0, what,
                         "out of device memory on %s: asked for %zu bytes (%s), %llu bytes (%s) "
                         "available; try a smaller batch or sequence length, or --backend cpu",
-                        ctx->info.name, size, human((double)size, a, sizeof a),
-                        (unsigned long long)avail, human((double)avail, b, sizeof b));
+                        ctx->info.name, size, tb_format_bytes((int64_t)size, a, sizeof a),
+                        (unsigned long long)avail, tb_format_bytes((int64_t)avail, b, sizeof b));
 }
 
 /* A buffer + memory of type `type`; *alloc_size is what the driver charged. */
@@ -125,8 +116,8 @@ tb_status tb_vk_buffer_create(tb_vk_ctx *ctx, size_t size, const char *what,
         char a[32], b[32];
         return tb_error_set(err, TB_ERR_UNSUPPORTED, NULL, 0, what,
                             "%zu bytes (%s) exceed what one buffer can hold on %s "
-                            "(maxStorageBufferRange %s)", size, human((double)size, a, sizeof a),
-                            ctx->info.name, human((double)ctx->info.max_storage_range, b, sizeof b));
+                            "(maxStorageBufferRange %s)", size, tb_format_bytes((int64_t)size, a, sizeof a),
+                            ctx->info.name, tb_format_bytes((int64_t)ctx->info.max_storage_range, b, sizeof b));
     }
     tb_vk_buffer *b = calloc(1, sizeof *b);
     if (!b)

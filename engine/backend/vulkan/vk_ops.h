@@ -83,6 +83,8 @@ tb_status tb_vk_attention_backward(tb_vk_ctx *ctx, tb_vk_view dq, tb_vk_view dk,
 /* TB_ERR_INVALID naming op and arg unless v holds n elements from its offset (n == 0 and
  * optional absent views pass when optional). */
 tb_status tb_vk_check(const char *op, const char *arg, tb_vk_view v, size_t n, tb_error *err);
+/* F32, BF16 or F16: what the kernels read as floats. */
+bool tb_vk_is_float(tb_dtype t);
 /* Split `groups` workgroups over x and y within the device's limits. */
 tb_status tb_vk_grid(tb_vk_ctx *ctx, const char *op, uint64_t groups, uint32_t *gx, uint32_t *gy,
                      tb_error *err);

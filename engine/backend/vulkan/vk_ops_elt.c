@@ -32,11 +32,6 @@ static tb_status f32_only(const char *op, const char *arg, tb_vk_view v, tb_erro
     return TB_OK;
 }
 
-static bool is_float(tb_dtype t)
-{
-    return t == TB_DTYPE_F32 || t == TB_DTYPE_BF16 || t == TB_DTYPE_F16;
-}
-
 tb_status tb_vk_fill_f32(tb_vk_ctx *ctx, tb_vk_view x, float value, size_t n, tb_error *err)
 {
     tb_status st;
@@ -56,7 +51,7 @@ tb_status tb_vk_copy(tb_vk_ctx *ctx, tb_vk_view dst, tb_vk_view src, size_t n, t
         size_t es = tb_dtype_size(dst.dt);
         return tb_vk_copy_bytes(ctx, dst.buf, dst.off * es, src.buf, src.off * es, n * es, err);
     }
-    if (!is_float(dst.dt) || !is_float(src.dt))
+    if (!tb_vk_is_float(dst.dt) || !tb_vk_is_float(src.dt))
         return tb_fail(err, TB_ERR_UNSUPPORTED, "copy: no conversion from %s to %s",
                        tb_dtype_name(src.dt), tb_dtype_name(dst.dt));
     tb_pc_ew pc = {.n = (uint32_t)n, .o0 = (uint32_t)dst.off, .o1 = (uint32_t)src.off,
@@ -149,7 +144,7 @@ tb_status tb_vk_add_bias(tb_vk_ctx *ctx, tb_vk_view x, tb_vk_view bias, uint32_t
     if ((st = f32_only("add_bias", "x", x, err)) || (st = tb_vk_check("add_bias", "x", x, n, err)) ||
         (st = tb_vk_check("add_bias", "bias", bias, C, err)))
         return st;
-    if (!is_float(bias.dt))
+    if (!tb_vk_is_float(bias.dt))
         return tb_fail(err, TB_ERR_UNSUPPORTED, "add_bias: bias of dtype %s", tb_dtype_name(bias.dt));
     tb_pc_ew pc = {.n = (uint32_t)n, .mode = TB_EW_ADD_BIAS, .o0 = (uint32_t)x.off,
                    .o1 = (uint32_t)bias.off, .cols = C, .dt1 = (uint32_t)bias.dt};

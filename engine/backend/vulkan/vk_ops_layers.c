@@ -5,11 +5,6 @@
 #define ROW_WG 256u   /* one workgroup per row (rmsnorm, xent) */
 #define COL_WG 64u    /* one invocation per column or element (colsum, embedding) */
 
-static bool is_float(tb_dtype t)
-{
-    return t == TB_DTYPE_F32 || t == TB_DTYPE_BF16 || t == TB_DTYPE_F16;
-}
-
 static tb_status need(const char *op, const char *arg, tb_vk_view v, tb_dtype dt, size_t n, tb_error *err)
 {
     if (v.buf && v.dt != dt)
@@ -20,7 +15,7 @@ static tb_status need(const char *op, const char *arg, tb_vk_view v, tb_dtype dt
 
 static tb_status need_float(const char *op, const char *arg, tb_vk_view v, size_t n, tb_error *err)
 {
-    if (v.buf && !is_float(v.dt))
+    if (v.buf && !tb_vk_is_float(v.dt))
         return tb_error_set(err, TB_ERR_UNSUPPORTED, NULL, 0, arg, "%s: dtype %s", op, tb_dtype_name(v.dt));
     return tb_vk_check(op, arg, v, n, err);
 }

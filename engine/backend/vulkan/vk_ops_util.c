@@ -18,6 +18,11 @@ tb_status tb_vk_check(const char *op, const char *arg, tb_vk_view v, size_t n, t
     return TB_OK;
 }
 
+bool tb_vk_is_float(tb_dtype t)
+{
+    return t == TB_DTYPE_F32 || t == TB_DTYPE_BF16 || t == TB_DTYPE_F16;
+}
+
 tb_status tb_vk_grid(tb_vk_ctx *ctx, const char *op, uint64_t groups, uint32_t *gx, uint32_t *gy,
                      tb_error *err)
 {
