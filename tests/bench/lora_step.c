@@ -88,6 +88,7 @@ static bool targeted(const lora_step *s, int t)
 
 tb_status lora_step_init(lora_step **out, tb_backend *be, const lora_shape *shape, tb_error *err)
 {
+    g_rng = 12345u;
     lora_step *s = calloc(1, sizeof *s);
     s->be = be;
     s->s = *shape;
@@ -322,18 +323,18 @@ static void optimize(lora_step *s, int step)
         }
 }
 
-tb_status lora_step_run(lora_step *s, int step, float *loss, tb_error *err)
+tb_status lora_step_run(lora_step *s, int step, float *loss, float *grad_norm, tb_error *err)
 {
     tb_backend *be = s->be;
-    /* loss sum = sum of per-token losses, read before the backward overwrites nothing it needs */
     forward(s);
     be->ops->fill(be, V(s->scalars), 0.0f, 1);
     be->ops->sum(be, V(s->scalars), V(s->loss), (size_t)s->N);
     backward(s);
     optimize(s, step);
-    float sum = 0;
-    tb_status st = be->ops->download(be, &sum, V(s->scalars), 1, err);
-    *loss = sum / (float)s->N;
+    float m[2] = {0, 0};   /* loss sum, gradient sum of squares */
+    tb_status st = be->ops->download(be, m, V(s->scalars), 2, err);
+    *loss = m[0] / (float)s->N;
+    *grad_norm = sqrtf(m[1]);
     return st;
 }
 
@@ -348,4 +349,24 @@ double lora_step_flops(const lora_shape *s)
         lora_layer += R * 3 * (D + F);
     double lora = (double)s->L * lora_layer;
     return 4 * frozen * T + 6 * lora * T + 12 * (double)s->L * (double)s->T * D * T;
+}
+
+tb_status lora_step_adapters(lora_step *s, float *out, size_t cap, size_t *n, tb_error *err)
+{
+    *n = 0;
+    for (int64_t l = 0; l < s->s.L; l++)
+        for (int t = 0; t < NLIN; t++) {
+            tb_buf *ab[2] = {s->layers[l].a[t], s->layers[l].b[t]};
+            for (int k = 0; k < 2; k++) {
+                if (!ab[k])
+                    continue;
+                if (*n + ab[k]->n <= cap) {
+                    tb_status st = s->be->ops->download(s->be, out + *n, tb_view_of(ab[k]), ab[k]->n, err);
+                    if (st != TB_OK)
+                        return st;
+                }
+                *n += ab[k]->n;
+            }
+        }
+    return TB_OK;
 }

@@ -227,11 +227,11 @@ static void bench_step(const lora_shape *s, int steps)
         return;
     }
     double t[64];
-    float loss = 0, first = 0;
+    float loss = 0, first = 0, gnorm = 0;
     int n = 0;
     for (int i = 1; i <= steps + 2 && n < 64; i++) {
         double t0 = now_s();
-        if (lora_step_run(st, i, &loss, &err) != TB_OK)
+        if (lora_step_run(st, i, &loss, &gnorm, &err) != TB_OK)
             die("step", &err);
         if (i == 1)
             first = loss;
@@ -240,8 +240,8 @@ static void bench_step(const lora_shape *s, int steps)
     }
     double med = median(t, n), tokens = (double)(s->B * s->T);
     printf("RESULT step %s tokens_per_step=%.0f median_step_s=%.4f min=%.4f max=%.4f tokens_per_s=%.1f "
-           "gflops=%.0f loss_first=%.4f loss_last=%.4f\n", s->name, tokens, med, t[0], t[n - 1], tokens / med,
-           lora_step_flops(s) / med / 1e9, (double)first, (double)loss);
+           "gflops=%.0f loss_first=%.4f loss_last=%.4f grad_norm=%.4g\n", s->name, tokens, med, t[0], t[n - 1],
+           tokens / med, lora_step_flops(s) / med / 1e9, (double)first, (double)loss, (double)gnorm);
     lora_step_free(st);
 }
 

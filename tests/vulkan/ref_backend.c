@@ -174,21 +174,23 @@ static void r_rmsnorm_forward(tb_backend *be, tb_view out, tb_view rstd, tb_view
 static void r_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview w, int64_t M, int64_t N, int64_t K,
                      int flags, float alpha, float beta)
 {
-    (void)be;
     bool ta = flags & TB_MM_TRANS_A, tb = flags & TB_MM_TRANS_B;
     bool round_a = be->opt.precision == TB_PRECISION_BF16 && w.v.buf->dtype == TB_DTYPE_BF16;
+    /* B and A as f32 arrays, A rounded to bf16 when the precision asks for it */
+    float *bw = malloc((size_t)(K * N) * sizeof *bw), *aw = malloc((size_t)(M * K) * sizeof *aw);
+    tb_convert_to_f32(bw, at(w.v), w.v.buf->dtype, (size_t)(K * N));
+    for (int64_t i = 0; i < M * K; i++)
+        aw[i] = round_a ? tb_bf16_to_f32(tb_f32_to_bf16(f32(a)[i])) : f32(a)[i];
     for (int64_t m = 0; m < M; m++)
         for (int64_t n = 0; n < N; n++) {
             double s = 0;
-            for (int64_t k = 0; k < K; k++) {
-                float av = f32(a)[ta ? k * M + m : m * K + k];
-                if (round_a)
-                    av = tb_bf16_to_f32(tb_f32_to_bf16(av));
-                s += (double)av * (double)get(w.v, (size_t)(tb ? n * K + k : k * N + n));
-            }
+            for (int64_t k = 0; k < K; k++)
+                s += (double)aw[ta ? k * M + m : m * K + k] * (double)bw[tb ? n * K + k : k * N + n];
             float *cv = &f32(c)[m * N + n];
             *cv = (float)((double)alpha * s + (beta != 0.0f ? (double)beta * (double)*cv : 0.0));
         }
+    free(aw);
+    free(bw);
 }
 
 static void r_add_bias(tb_backend *be, tb_view x, tb_view bias, int64_t N, int64_t C)
