@@ -78,6 +78,12 @@ tui_keys q
 tap_ok "tui/runs: q quits while the other run trains" "$(tui_wait 'TB-EXITED:0'; echo $?)"
 kill -0 "$WRITER" 2>/dev/null
 tap_ok "tui/runs: closing the UI leaves that run running" "$?"
+# Let the writer log at least one step after the UI closed (it is slow on a loaded machine).
+for _ in $(seq 1 100); do
+    now=$("$TB" runs --dir "$W/runs" --compare 7 --json 2>/dev/null | jq -r '.runs[0].last_step')
+    [ "${now:-0}" -gt "${s2:-0}" ] 2>/dev/null && break
+    sleep 0.1
+done
 kill -TERM "$WRITER"
 wait "$WRITER"
 tap_ok "tui/runs: the writer stops cleanly on its own terms" "$?"

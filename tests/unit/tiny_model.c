@@ -47,7 +47,7 @@ int tiny_model_write(const char *dir, const tiny_spec *s)
              "\"num_hidden_layers\":%lld,\"num_attention_heads\":%lld,\"num_key_value_heads\":%lld,"
              "%s\"vocab_size\":%lld,\"rms_norm_eps\":1e-05,\"tie_word_embeddings\":%s,"
              "\"max_position_embeddings\":256,\"bos_token_id\":1,\"eos_token_id\":2%s%s}",
-             s->bias ? "Qwen2ForCausalLM" : "LlamaForCausalLM", (long long)s->D, (long long)s->F,
+             s->arch ? s->arch : s->bias ? "Qwen2ForCausalLM" : "LlamaForCausalLM", (long long)s->D, (long long)s->F,
              (long long)s->L, (long long)s->H, (long long)s->Hkv, head_dim, (long long)s->V,
              s->tied ? "true" : "false", s->extra ? "," : "", s->extra ? s->extra : "");
     char path[4096];

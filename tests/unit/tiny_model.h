@@ -17,6 +17,7 @@ typedef struct tiny_spec {
     const char *skip;                /* tensor name to leave out, or NULL */
     const char *reshape;             /* tensor name written with one extra row, or NULL */
     const char *extra;               /* extra config.json fields, e.g. "\"rope_theta\":500000.0", or NULL */
+    const char *arch;                /* architectures[0]; NULL: Llama (Qwen2 with bias) */
 } tiny_spec;
 
 /* 0 on success. */

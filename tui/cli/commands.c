@@ -8,9 +8,12 @@ const tb_cli_command tb_cli_commands[] = {
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
     {"devices", "Vulkan devices, and the backend --backend/--device would pick", tb_cmd_devices},
     {"detokenize", "token ids back to text", tb_cmd_detokenize},
+    {"generate", "generate text from a prompt with a model (KV cache, sampling)", tb_cmd_generate},
     {"help", "list the commands", tb_cli_help},
+    {"logits", "write a model's logits for a token sequence (safetensors)", tb_cmd_logits},
+    {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
     {"tokenizer-train", "learn a byte-level BPE tokenizer.json from a text corpus", tb_cmd_tokenizer_train},
-    {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
+    {"validate", "check a dataset: duplicates, empty outputs, PII, leakage, lengths (exit 1 on errors)", tb_cmd_validate},
     {0},
 };

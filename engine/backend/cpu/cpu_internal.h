@@ -1,0 +1,103 @@
+/* tunebench — CPU backend internals shared by its files (not a public header). */
+#ifndef TB_BACKEND_CPU_INTERNAL_H
+#define TB_BACKEND_CPU_INTERNAL_H
+
+#include <stdint.h>
+
+#include "engine/backend/backend.h"
+#include "engine/backend/cpu/cpu_pool.h"
+#include "tb_config.h"
+
+typedef struct cpu_buf {
+    tb_buf base;          /* first: tb_buf pointers are cpu_buf pointers */
+    void *data;           /* tb_alloc'd, or the caller's memory for buf_from_host */
+    bool owned;
+} cpu_buf;
+
+/* Per-thread scratch, grown on demand (rarely: shapes repeat every step) and kept. */
+typedef struct cpu_scratch {
+    float *p;
+    size_t cap;           /* floats */
+} cpu_scratch;
+
+#define CPU_MAX_THREADS 64
+
+struct cpu_dnnl;          /* cpu_dnnl.c: oneDNN engine, stream, primitive cache */
+
+typedef struct cpu_backend {
+    tb_backend base;      /* first */
+    int threads;
+    cpu_pool *pool;
+    cpu_scratch tile[CPU_MAX_THREADS];   /* matmul weight tiles, attention score blocks */
+    cpu_scratch shared;                  /* bf16 activations for oneDNN */
+    cpu_scratch vec;                     /* small per-op vectors: widened norm weights, biases */
+    cpu_scratch part;                    /* per-chunk partial sums of reductions */
+    struct cpu_dnnl *dnnl;               /* NULL without oneDNN or in F32 precision */
+    tb_status failed;                    /* first failure, reported by the next sync point */
+    tb_error err;
+} cpu_backend;
+
+static inline cpu_backend *cpu_of(tb_backend *be) { return (cpu_backend *)be; }
+
+/* Typed address of a view. */
+static inline void *cpu_raw(tb_view v) { return (char *)((cpu_buf *)v.buf)->data + v.off * tb_dtype_size(v.buf->dtype); }
+static inline float *cpu_f32(tb_view v) { return (float *)((cpu_buf *)v.buf)->data + v.off; }
+static inline int32_t *cpu_i32(tb_view v) { return (int32_t *)((cpu_buf *)v.buf)->data + v.off; }
+
+/* Widen a (small) F32/BF16/F16 vector into cb->vec; NULL on failure. F32 is returned as is. */
+const float *cpu_vec_f32(cpu_backend *cb, tb_view v, size_t n);
+
+/* Run fn over [0, n) in chunks of `grain` items on the pool (chunks are claimed
+ * dynamically; fn gets its thread id for per-thread scratch). n <= grain runs inline. */
+typedef void (*cpu_range_fn)(void *ctx, int64_t lo, int64_t hi, int tid);
+void cpu_for(cpu_backend *cb, int64_t n, int64_t grain, cpu_range_fn fn, void *ctx);
+
+/* Grow a scratch to at least n floats; false when out of memory (recorded as a failure). */
+bool cpu_scratch_reserve(cpu_backend *cb, cpu_scratch *s, size_t n);
+void cpu_fail(cpu_backend *cb, tb_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Read element i of an F32/BF16/F16 view as f32. */
+static inline float cpu_load(tb_view v, size_t i)
+{
+    switch (v.buf->dtype) {
+    case TB_DTYPE_BF16: return tb_bf16_to_f32(((const uint16_t *)cpu_raw(v))[i]);
+    case TB_DTYPE_F16: return tb_f16_to_f32(((const uint16_t *)cpu_raw(v))[i]);
+    default: return ((const float *)cpu_raw(v))[i];
+    }
+}
+
+/* ---- SIMD kernels (cpu_simd.c): AVX-512 when the CPU has it, portable C otherwise ---- */
+/* dst (n) f32 <- src (n) of dtype t (F32, BF16, F16). */
+void cpu_widen(float *dst, const void *src, tb_dtype t, size_t n);
+/* sum a[i] * b[i], b of dtype t (F32, BF16, F16). */
+float cpu_dot(const float *a, const void *b, tb_dtype t, size_t n);
+/* x[i] = exp(x[i] - shift); returns the sum (f32 lanes, summed in a fixed order). */
+float cpu_exp_shift_sum(float *x, size_t n, float shift);
+float cpu_max(const float *x, size_t n);
+/* dst (n) = 1 / (1 + exp(-src)); dst may equal src. */
+void cpu_sigmoid(float *dst, const float *src, size_t n);
+/* dst (n) bf16 <- src (n) f32, round to nearest even. */
+void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n);
+
+/* ---- op groups, each in its own file ---- */
+void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int flags,
+                float alpha, float beta);
+void cpu_attention_forward(tb_backend *be, tb_view out, tb_view lse, tb_view q, tb_view k, tb_view v,
+                           const tb_attn_dims *d);
+void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, tb_view dout, tb_view q,
+                            tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d);
+
+#if TB_HAVE_DNNL
+/* oneDNN bf16 matmul (cpu_dnnl.c). */
+struct cpu_dnnl *cpu_dnnl_create(int threads);
+void cpu_dnnl_free(struct cpu_dnnl *d);
+/* A primitive for C (M,N; rows ldc apart) = alpha op(A) op(B) + beta C with bf16 A and B
+ * (B's rows ldc apart without TRANS_B). Call on the backend's thread; NULL if refused. */
+typedef struct cpu_dnnl_mm cpu_dnnl_mm;
+const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, int64_t K, int64_t ldc, int flags,
+                                    float alpha, float beta);
+/* Run it on pool thread tid (single-threaded). */
+bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf16, const uint16_t *b);
+#endif
+
+#endif
