@@ -35,11 +35,14 @@ static void run_matmul(void **state)
     /* beta == 0 must ignore C entirely: start it as NaN then. */
     vkt_tensor tc = vkt_new(TB_DTYPE_F32, (size_t)M * N, beta != 0.0f ? c0 : NULL);
     VKT_BOTH(be->ops->matmul(be, tc.v[i], ta.v[i], tb_wdense(tb.v[i]), M, N, K, flags, 0.75f, beta));
-    /* f32 products, only the summation order differs (K <= 200); the bf16 precision
-     * rounds A identically on both sides, so it is no looser. */
     ctx->tile_big = big;
     ctx->tile_skinny = skinny;
-    vkt_expect(c->name, &tc, 1e-10);
+    /* f32 products, only the summation order differs: 1e-10 holds with margin for K <= 2048.
+     * The bf16 precision: Vulkan always rounds A to bf16 (backend.h); the CPU does on its
+     * oneDNN path only (M >= 16, oneDNN built) and multiplies in f32 elsewhere. The two
+     * differ by A's rounding, at most 2^-8 relative per element (bf16 keeps 8 significant
+     * bits): NMSE <= 2^-16 ~ 1.5e-5 (seen: 7e-6); 3e-5 bounds it. */
+    vkt_expect(c->name, &tc, c->p[P_PREC] & 1 ? 3e-5 : 1e-10);
     vkt_free(&ta);
     vkt_free(&tb);
     vkt_free(&tc);

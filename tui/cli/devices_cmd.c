@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backend/backend.h"
 #include "engine/core/units.h"
 #include "tb_config.h"
 #include "tui/cli/cli.h"
@@ -34,44 +35,26 @@ typedef struct choice {
     char detail[512];       /* description of the opened backend, or why not */
 } choice;
 
+/* What tb_backend_create, the function every model command uses, makes of the flags. */
 static void choose(const char *backend, int device, choice *c)
 {
     memset(c, 0, sizeof *c);
     c->device = -1;
-    if (strcmp(backend, "cpu") == 0) {
-        c->selected = "cpu";
-        snprintf(c->detail, sizeof c->detail, "asked for");
-        return;
-    }
-#if TB_HAVE_VULKAN
     tb_backend_options opt = {.device = device};
     tb_backend *be = NULL;
     tb_error err;
     tb_error_clear(&err);
-    tb_status st = strcmp(backend, "vulkan") == 0
-                       ? tb_vulkan_backend_create(&be, &opt, &err)
-                       : tb_vulkan_backend_auto(&be, &opt, c->detail, sizeof c->detail, &err);
-    if (st != TB_OK) {
+    char notice[256];
+    if (tb_backend_create(&be, backend, &opt, notice, sizeof notice, &err) != TB_OK) {
         tb_error_format(&err, c->detail, sizeof c->detail);
         return;
     }
-    if (be) {
-        c->selected = "vulkan";
-        c->device = tb_vulkan_backend_device(be);
-        snprintf(c->detail, sizeof c->detail, "%s", be->description);
-        be->ops->destroy(be);
-    } else {
-        c->selected = "cpu";
-    }
-#else
-    (void)device;
-    if (strcmp(backend, "vulkan") == 0) {
-        snprintf(c->detail, sizeof c->detail, "this build has no Vulkan backend (use --backend cpu)");
-    } else {
-        c->selected = "cpu";
-        snprintf(c->detail, sizeof c->detail, "using the CPU: this build has no Vulkan backend");
-    }
+    c->selected = be->name;
+#if TB_HAVE_VULKAN
+    c->device = tb_vulkan_backend_device(be);
 #endif
+    snprintf(c->detail, sizeof c->detail, "%s", notice[0] ? notice : be->description);
+    tb_backend_destroy(be);
 }
 
 #if TB_HAVE_VULKAN
