@@ -1,8 +1,8 @@
 /* tunebench — helpers for the Vulkan kernel suites (ggml test-backend-ops style): every op
- * runs on two backends through backend.h's table, the oracle (index 0) and Vulkan (1), on
- * the same inputs; outputs are compared by normalized MSE with NaN/Inf checks, and every
- * tensor sits inside a larger buffer between canary regions (before and after) that must
- * come back unchanged. Outputs an op fully overwrites ("=") start as NaN, so a missed
+ * runs on two backends through backend.h's table, the oracle (index 0: the CPU backend)
+ * and Vulkan (1), on the same inputs; outputs are compared by normalized MSE with NaN/Inf
+ * checks, and every tensor sits inside a larger buffer between canary regions (before and
+ * after) that must come back unchanged. Outputs an op fully overwrites ("=") start as NaN, so a missed
  * element shows.
  *
  * Cases are named with their shapes ("matmul_nt_f32/M=7,N=5,K=3"); suites skip (TAP
