@@ -11,6 +11,17 @@ tap_check "devices/json has devices and backend" \
     jq -e '(.devices|type=="array") and (.backend.requested=="auto") and (.backend.selected=="cpu" or .backend.selected=="vulkan")' <<<"$json"
 tap_eq "devices/--backend cpu selects cpu" "$("$TB" devices --backend cpu --json | jq -r .backend.selected)" cpu
 
+# A build without Vulkan (-Dvulkan=disabled): auto says so, vulkan is refused; nothing else applies.
+if [ "$(jq -r '.vulkan_error // ""' <<<"$json")" = "this build has no Vulkan backend" ]; then
+    tap_check "devices/no-Vulkan build: auto says why" \
+        jq -e '.backend.detail == "using the CPU: this build has no Vulkan backend"' <<<"$json"
+    "$TB" devices --backend vulkan >/dev/null 2>err.txt; rc=$?
+    tap_eq "devices/no-Vulkan build: --backend vulkan exits 2" "$rc" 2
+    tap_check "devices/no-Vulkan build: the message says so" grep -q "this build has no Vulkan backend" err.txt
+    tap_done
+    exit $?
+fi
+
 usable=$(jq '[.devices[] | select(.usable)] | length' <<<"$json")
 if [ "$usable" -gt 0 ]; then
     out=$("$TB" devices --backend vulkan); rc=$?
