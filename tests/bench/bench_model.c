@@ -5,7 +5,7 @@
  *
  *   bench_model --mode forward|generate [--batch 4 --seq 512] [--prompt 128 --gen 64]
  *               [--steps 4 --warmup 1] [--dtype bf16|f32] [--precision f32|bf16]
- *               [--threads N] [--model DIR] [--profile 1] */
+ *               [--threads N] [--model DIR] [--profile 1] [--backend cpu|vulkan|auto] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-    const char *mode = "forward", *model = NULL, *dtype = "bf16", *precision = "f32";
+    const char *mode = "forward", *model = NULL, *dtype = "bf16", *precision = "f32", *backend = "cpu";
     long B = 4, T = 512, prompt = 128, gen = 64, steps = 4, warmup = 1, threads = 0, profile = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -32,6 +32,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--warmup")) warmup = atol(v);
         else if (!strcmp(k, "--threads")) threads = atol(v);
         else if (!strcmp(k, "--profile")) profile = atol(v);
+        else if (!strcmp(k, "--backend")) backend = v;
         else {
             fprintf(stderr, "bench_model: unknown flag %s\n", k);
             return 2;
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
                              .device = -1};
     tb_backend *be;
     tb_llama *m;
-    if (tb_backend_create(&be, "cpu", &bo, NULL, 0, &err) != TB_OK || tb_llama_load(&m, model, be, &err) != TB_OK)
+    if (tb_backend_create(&be, backend, &bo, NULL, 0, &err) != TB_OK || tb_llama_load(&m, model, be, &err) != TB_OK)
         bench_die("bench_model", &err);
     if (profile)
         bench_profile_on(be, (long)m->cfg.vocab_size, 0);

@@ -88,6 +88,19 @@ tap_check "sigint/the adapter was written" test -s "$W/s/1/adapter/adapter_model
 "$TB" runs --dir "$W/s" --json >"$W/runs.json"
 tap_check "sigint/the run is stopped" grep -q '"status": "stopped"' "$W/runs.json"
 
+# the same run on a Vulkan device (lavapipe in CI) logs the CPU's losses
+if "$TB" devices --json 2>/dev/null | grep -q '"usable": true'; then
+    for b in cpu vulkan; do
+        "$TB" train "${COMMON[@]}" --out "$W/$b" --max-steps 6 --logging-steps 2 --backend $b --quiet >/dev/null 2>&1
+        "$TB" runs --dir "$W/$b" --export 1 --csv | cut -d, -f3,5 | tail -n +2 >"$W/$b.csv"
+    done
+    tap_eq "vulkan/3 logged losses" "$(wc -l <"$W/vulkan.csv")" 3
+    tap_check "vulkan/losses equal the CPU's to 1e-4" awk -F, 'NR == FNR {c[$1] = $2; next}
+        {d = $2 - c[$1]; if (d < 0) d = -d; if (d > 1e-4 * (c[$1] < 0 ? -c[$1] : c[$1])) exit 1}' "$W/cpu.csv" "$W/vulkan.csv"
+else
+    tap_ok "vulkan/training on a Vulkan device # SKIP no usable Vulkan device" 0
+fi
+
 # grad: loss and adapter gradients against PyTorch's (tests/reference/llama_ref.py)
 for c in llama_gqa_f32 qwen2_bias_f32; do
     R=$SRC/tests/reference/llama/$c

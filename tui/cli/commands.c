@@ -7,6 +7,7 @@ const tb_cli_command tb_cli_commands[] = {
     {"calc", "LoRA calculator: parameters, adapter size, rank for a budget, training memory", tb_cmd_calc},
     {"decide", "prompting vs RAG vs fine-tuning: the decision matrix", tb_cmd_decide},
     {"detokenize", "token ids back to text", tb_cmd_detokenize},
+    {"devices", "Vulkan devices, and the backend --backend/--device would pick", tb_cmd_devices},
     {"generate", "generate text from a prompt with a model (KV cache, sampling)", tb_cmd_generate},
     {"grad", "gradients of a PEFT adapter (or every weight) for one token sequence (safetensors)", tb_cmd_grad},
     {"help", "list the commands", tb_cli_help},

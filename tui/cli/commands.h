@@ -4,6 +4,7 @@
 
 int tb_cmd_calc(int argc, char **argv);
 int tb_cmd_decide(int argc, char **argv);
+int tb_cmd_devices(int argc, char **argv);
 int tb_cmd_generate(int argc, char **argv);
 int tb_cmd_grad(int argc, char **argv);
 int tb_cmd_logits(int argc, char **argv);
