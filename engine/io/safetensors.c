@@ -501,3 +501,14 @@ uint64_t tb_safetensors_file_size(const tb_st_write *tensors, size_t n, const ch
     free(order);
     return size;
 }
+
+void tb_safetensors_release(const tb_st_tensor *t)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (!t || !t->data || page <= 0)
+        return;
+    uintptr_t lo = ((uintptr_t)t->data + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t hi = ((uintptr_t)t->data + (uintptr_t)(t->end - t->begin)) & ~((uintptr_t)page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice only: a failure changes nothing */
+}

@@ -44,6 +44,12 @@ const tb_st_tensor *tb_safetensors_find(const tb_safetensors *st, const char *na
 const char *tb_safetensors_metadata(const tb_safetensors *st, const char *key);     /* NULL if absent */
 const char *tb_safetensors_path(const tb_safetensors *st);
 
+/* A tensor's mapped bytes are not needed for now: the whole pages inside t's data are
+ * dropped from the process (madvise MADV_DONTNEED on the read-only mapping); reading them
+ * again faults them back in from the file. Quantize-at-load calls it after each weight so
+ * the full-precision weights are never resident together. */
+void tb_safetensors_release(const tb_st_tensor *t);
+
 /* One tensor to write. `data` may be NULL for tb_safetensors_file_size. */
 typedef struct tb_st_write {
     const char *name;

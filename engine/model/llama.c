@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/quant/nf4_bnb.h"
+#include "engine/quant/nf4_weight.h"
+
 /* transformers' rope init in f32: inv_freq[i] = 1 / theta^(2i / Dh), then
  * _compute_llama3_parameters for rope_type llama3 (FORMATS.md). */
 void tb_llama_inv_freq(const tb_llama_config *cfg, float *inv)
@@ -80,7 +83,53 @@ static tb_status wrap(tb_llama *m, const tb_host_tensor *t, tb_view *out, tb_err
     return TB_OK;
 }
 
+/* Linear `mo` of layer `layer` as NF4: a bitsandbytes 4-bit tensor as stored, else the
+ * stored weight quantized now (its mapped pages released after). */
+static tb_status load_nf4(tb_llama *m, const tb_host_tensor *t, int64_t layer, int mo, tb_wview *out, tb_error *err)
+{
+    int64_t i = layer * TB_LORA_MODULE_COUNT + mo;
+    tb_nf4 *q = &m->nf4[i];
+    tb_nf4_source src = tb_nf4_source_hf_model(m->hf);
+    tb_status st = tb_nf4_load(q, src, t->name, m->quant == TB_QUANT_NF4_DQ, err);
+    if (st != TB_OK)
+        return st;
+    if (q->rows != t->rows || q->cols != t->cols)
+        return tb_error_set(err, TB_ERR_FORMAT, t->file, 0, t->name,
+                            "quantized shape [%lld, %lld] does not match config.json (expected [%lld, %lld])",
+                            (long long)q->rows, (long long)q->cols, (long long)t->rows, (long long)t->cols);
+    if (t->bnb4) { /* codes (and 8-bit scales) stay in the mapping: count them as the weights' memory */
+        int64_t mapped = (q->n + 1) / 2 + (tb_nf4_is_double_quant(q) ? q->n_blocks : 0);
+        tb_mem_account(TB_MEM_WEIGHTS, mapped);
+        m->mapped_bytes += mapped;
+    } else {
+        tb_safetensors_release(tb_hf_model_find(m->hf, t->name, NULL));
+    }
+    if ((st = tb_nf4_weight_create(&m->nf4w[i], m->be, q, err)) != TB_OK)
+        return st;
+    m->n_nf4++;
+    m->nf4_bytes += (int64_t)tb_nf4_storage_bytes(q);
+    *out = tb_wnf4(&m->nf4w[i]);
+    return TB_OK;
+}
+
+/* One linear: NF4 when asked for or stored so, else the mapping in place. */
+static tb_status load_linear(tb_llama *m, const tb_host_tensor *t, int64_t layer, int mo, tb_wview *out,
+                             tb_error *err)
+{
+    if (t->bnb4 || m->quant != TB_QUANT_NONE)
+        return load_nf4(m, t, layer, mo, out, err);
+    tb_view v;
+    tb_status st = wrap(m, t, &v, err);
+    *out = tb_wdense(v);
+    return st;
+}
+
 tb_status tb_llama_load(tb_llama **out, const char *dir, tb_backend *be, tb_error *err)
+{
+    return tb_llama_load_quant(out, dir, be, TB_QUANT_NONE, err);
+}
+
+tb_status tb_llama_load_quant(tb_llama **out, const char *dir, tb_backend *be, tb_quant_mode quant, tb_error *err)
 {
     *out = NULL;
     tb_llama *m = calloc(1, sizeof *m);
@@ -91,13 +140,17 @@ tb_status tb_llama_load(tb_llama **out, const char *dir, tb_backend *be, tb_erro
     if (st != TB_OK)
         goto fail;
     m->cfg = *tb_hf_model_config(m->hf);
+    /* a -bnb-4bit checkpoint is QLoRA's base as it stands: keep its kind */
+    m->quant = m->cfg.bnb_4bit ? (m->cfg.bnb_double_quant ? TB_QUANT_NF4_DQ : TB_QUANT_NF4) : quant;
     if ((st = tb_llama_host_weights_bind(&m->host, m->hf, err)) != TB_OK)
         goto fail;
     int64_t L = m->cfg.n_layers;
     m->layers = calloc((size_t)L, sizeof *m->layers);
     m->bufs = calloc((size_t)(3 + 12 * L), sizeof *m->bufs);
     m->inv_freq = malloc((size_t)(m->cfg.head_dim / 2) * sizeof *m->inv_freq);
-    if (!m->layers || !m->bufs || !m->inv_freq) {
+    m->nf4 = calloc((size_t)(L * TB_LORA_MODULE_COUNT), sizeof *m->nf4);
+    m->nf4w = calloc((size_t)(L * TB_LORA_MODULE_COUNT), sizeof *m->nf4w);
+    if (!m->layers || !m->bufs || !m->inv_freq || !m->nf4 || !m->nf4w) {
         st = tb_error_set(err, TB_ERR_NOMEM, dir, 0, NULL, "out of memory");
         goto fail;
     }
@@ -113,18 +166,19 @@ tb_status tb_llama_load(tb_llama **out, const char *dir, tb_backend *be, tb_erro
     for (int64_t i = 0; i < L; i++) {
         const tb_llama_host_layer *h = &m->host.layers[i];
         tb_llama_layer *l = &m->layers[i];
-        tb_view wq, wk, wv, wo, wg, wu, wd;
         if ((st = wrap(m, &h->attn_norm, &l->attn_norm, err)) != TB_OK ||
-            (st = wrap(m, &h->wq, &wq, err)) != TB_OK || (st = wrap(m, &h->wk, &wk, err)) != TB_OK ||
-            (st = wrap(m, &h->wv, &wv, err)) != TB_OK || (st = wrap(m, &h->wo, &wo, err)) != TB_OK ||
             (st = wrap(m, &h->bq, &l->bq, err)) != TB_OK || (st = wrap(m, &h->bk, &l->bk, err)) != TB_OK ||
-            (st = wrap(m, &h->bv, &l->bv, err)) != TB_OK || (st = wrap(m, &h->mlp_norm, &l->mlp_norm, err)) != TB_OK ||
-            (st = wrap(m, &h->wgate, &wg, err)) != TB_OK || (st = wrap(m, &h->wup, &wu, err)) != TB_OK ||
-            (st = wrap(m, &h->wdown, &wd, err)) != TB_OK)
+            (st = wrap(m, &h->bv, &l->bv, err)) != TB_OK || (st = wrap(m, &h->mlp_norm, &l->mlp_norm, err)) != TB_OK)
             goto fail;
-        l->wq = tb_wdense(wq), l->wk = tb_wdense(wk), l->wv = tb_wdense(wv), l->wo = tb_wdense(wo);
-        l->wgate = tb_wdense(wg), l->wup = tb_wdense(wu), l->wdown = tb_wdense(wd);
+        /* tb_lora_module order */
+        const tb_host_tensor *ht[TB_LORA_MODULE_COUNT] = {&h->wq, &h->wk, &h->wv, &h->wo, &h->wgate, &h->wup, &h->wdown};
+        tb_wview *lw[TB_LORA_MODULE_COUNT] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->wgate, &l->wup, &l->wdown};
+        for (int mo = 0; mo < TB_LORA_MODULE_COUNT; mo++)
+            if ((st = load_linear(m, ht[mo], i, mo, lw[mo], err)) != TB_OK)
+                goto fail;
     }
+    if (m->n_nf4 == 0)
+        m->quant = TB_QUANT_NONE;
     tb_llama_inv_freq(&m->cfg, m->inv_freq);
     if ((st = tb_llama_rope_reserve(m, 256, err)) != TB_OK)
         goto fail;
@@ -141,6 +195,12 @@ void tb_llama_free(tb_llama *m)
         return;
     for (size_t i = 0; i < m->n_bufs; i++)
         m->be->ops->buf_free(m->be, m->bufs[i]);
+    for (int64_t i = 0; m->nf4 && i < m->cfg.n_layers * TB_LORA_MODULE_COUNT; i++) {
+        tb_nf4_weight_free(&m->nf4w[i]);
+        tb_nf4_free(&m->nf4[i]);
+    }
+    free(m->nf4);
+    free(m->nf4w);
     tb_mem_account(TB_MEM_WEIGHTS, -m->mapped_bytes);
     if (m->rope)
         m->be->ops->buf_free(m->be, m->rope);

@@ -19,6 +19,7 @@
 #include "engine/lora/lora.h"
 #include "engine/model/config.h"
 #include "engine/model/weights.h"
+#include "engine/quant/quant.h"
 
 typedef struct tb_llama_layer {
     tb_view attn_norm, mlp_norm;      /* (D) */
@@ -51,11 +52,25 @@ typedef struct tb_llama {
     tb_buf **bufs;                    /* weight buffers made from host memory */
     size_t n_bufs;
     int64_t mapped_bytes;             /* of those, accounted as TB_MEM_WEIGHTS */
+    /* QLoRA (engine/quant): linears held as NF4; their layer views are tb_wnf4 operands. */
+    tb_quant_mode quant;              /* NONE: every linear dense; else how they are held */
+    struct tb_nf4 *nf4;               /* (L * 7) host tensors, module order of tb_lora_module */
+    struct tb_nf4_weight *nf4w;       /* (L * 7) their backend operands; a dense linear is zeroed */
+    int64_t n_nf4;                    /* linears held as NF4 */
+    int64_t nf4_bytes;                /* their storage (tb_nf4_storage_bytes) */
 } tb_llama;
 
 /* Load a Hugging Face model directory onto `be` (weights stay in the stored dtype; the CPU
- * backend reads the mapping in place). Errors name the file and tensor. */
+ * backend reads the mapping in place). Errors name the file and tensor. A -bnb-4bit
+ * checkpoint's linears load as stored NF4 (m->quant says which kind). */
 tb_status tb_llama_load(tb_llama **out, const char *dir, tb_backend *be, tb_error *err);
+/* The same, with the seven linears of every layer (q, k, v, o, gate, up, down) quantized at
+ * load (QLoRA, `--quant nf4|nf4-dq`); embeddings, norms and lm_head stay as stored. Each
+ * linear is quantized on its own and its mapped pages are given back to the kernel, so the
+ * full-precision linears are never resident together. NaN/Inf in a weight is refused
+ * (TB_ERR_NUMERIC naming the tensor and element). Linears already stored as bitsandbytes
+ * 4-bit load as stored whatever quant asks. */
+tb_status tb_llama_load_quant(tb_llama **out, const char *dir, tb_backend *be, tb_quant_mode quant, tb_error *err);
 void tb_llama_free(tb_llama *m); /* NULL is fine; call before destroying the backend */
 
 /* HF inv_freq (Dh/2 values, f32 arithmetic as transformers computes it, llama3 scaling). */

@@ -74,6 +74,10 @@ static int64_t entry_elems(const entry *e) { return e->rows * (e->cols ? e->cols
 tb_status tb_llama_params_create(tb_llama *m, tb_llama_params *p, tb_error *err)
 {
     memset(p, 0, sizeof *p);
+    if (m->n_nf4)
+        return tb_fail(err, TB_ERR_UNSUPPORTED,
+                       "full fine-tuning needs every weight in f32; this model's linears are NF4 (QLoRA trains "
+                       "LoRA adapters on a frozen quantized base)");
     const tb_llama_config *c = &m->cfg;
     entry *e = calloc((size_t)max_entries(c), sizeof *e);
     p->grads.layers = calloc((size_t)c->n_layers, sizeof *p->grads.layers);
@@ -236,6 +240,9 @@ tb_status tb_llama_save(tb_llama *m, const char *dir, tb_dtype dtype, const char
     const tb_llama_config *c = &m->cfg;
     if (dtype != TB_DTYPE_F32 && dtype != TB_DTYPE_BF16 && dtype != TB_DTYPE_F16)
         return tb_fail(err, TB_ERR_INVALID, "models are written in f32, bf16 or f16");
+    if (m->n_nf4)
+        return tb_fail(err, TB_ERR_UNSUPPORTED, "a model with NF4 linears is not written back (load it without "
+                                                "--quant to save it)");
     tb_status st = tb_mkdirs(dir, err);
     if (st != TB_OK)
         return st;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/quant/nf4_bnb.h"
+
 /* Find `name`; expect shape [rows, cols] (cols 0: a vector [rows]). */
 static tb_status bind(tb_host_tensor *out, const tb_hf_model *m, const char *name, int64_t rows, int64_t cols,
                       bool optional, tb_error *err)
@@ -12,6 +14,10 @@ static tb_status bind(tb_host_tensor *out, const tb_hf_model *m, const char *nam
     memset(out, 0, sizeof *out);
     const char *file = NULL;
     const tb_st_tensor *t = tb_hf_model_find(m, name, &file);
+    if (t && cols && tb_nf4_bnb_present(tb_nf4_source_hf_model(m), name)) {
+        *out = (tb_host_tensor){.bnb4 = true, .rows = rows, .cols = cols, .name = t->name, .file = file};
+        return TB_OK;
+    }
     if (!t) {
         if (optional)
             return TB_OK;
@@ -50,9 +56,6 @@ tb_status tb_llama_host_weights_bind(tb_llama_host_weights *w, const tb_hf_model
 {
     memset(w, 0, sizeof *w);
     const tb_llama_config *c = tb_hf_model_config(m);
-    if (c->bnb_4bit)
-        return tb_error_set(err, TB_ERR_UNSUPPORTED, tb_hf_model_dir(m), 0, "quantization_config",
-                            "pre-quantized bitsandbytes 4-bit checkpoints are not loaded by this engine build");
     int64_t D = c->dim, F = c->ffn_dim, V = c->vocab_size, q = tb_llama_q_dim(c), kv = tb_llama_kv_dim(c);
     tb_status st;
     if ((st = bind(&w->embed, m, "model.embed_tokens.weight", V, D, false, err)) != TB_OK ||

@@ -7,6 +7,7 @@
 #ifndef TB_MODEL_WEIGHTS_H
 #define TB_MODEL_WEIGHTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/core/dtype.h"
@@ -14,8 +15,10 @@
 #include "engine/io/hf_model.h"
 
 typedef struct tb_host_tensor {
-    const void *data;      /* into the mapping; NULL when the tensor is absent (optional ones) */
+    const void *data;      /* into the mapping; NULL when the tensor is absent (optional ones)
+                              or stored as bitsandbytes 4-bit (bnb4) */
     tb_dtype dtype;        /* F32, BF16 or F16 */
+    bool bnb4;             /* a -bnb-4bit weight: load it with engine/quant's tb_nf4_load */
     int64_t rows, cols;    /* [out, in]; vectors: rows 1 */
     const char *name;      /* HF name (owned by the file object) */
     const char *file;      /* safetensors path, for messages */
@@ -38,7 +41,9 @@ typedef struct tb_llama_host_weights {
 } tb_llama_host_weights;
 
 /* Bind every tensor the config calls for. Missing tensors, wrong shapes and unsupported
- * dtypes are refused with the file and tensor named. Extra tensors are ignored. */
+ * dtypes are refused with the file and tensor named. Extra tensors are ignored. A linear
+ * stored in bitsandbytes 4-bit layout (a -bnb-4bit checkpoint) is bound with bnb4 set and
+ * no data; its shape is checked when it is loaded (engine/model/llama.c). */
 tb_status tb_llama_host_weights_bind(tb_llama_host_weights *w, const tb_hf_model *m, tb_error *err);
 void tb_llama_host_weights_free(tb_llama_host_weights *w);
 

@@ -37,6 +37,17 @@ tb_tiled_weight tb_tiled_weight_dense(const tb_tiled_dense *d, int64_t rows)
     return (tb_tiled_weight){.weight = d, .rows = rows, .cols = d->cols, .fill = fill_dense};
 }
 
+static void fill_part(const void *weight, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *tile)
+{
+    const tb_tiled_part *p = weight;
+    p->whole->fill(p->whole->weight, p->r0 + r0, nr, p->c0 + c0, nc, tile);
+}
+
+tb_tiled_weight tb_tiled_weight_part(const tb_tiled_part *p, int64_t rows, int64_t cols)
+{
+    return (tb_tiled_weight){.weight = p, .rows = rows, .cols = cols, .fill = fill_part};
+}
+
 void tb_tiled_forward_tile(const tb_tiled_weight *w, int64_t *rows, int64_t *cols)
 {
     /* kt: a multiple of 64 (whole NF4 blocks per row slice) fitting all rows in the budget;

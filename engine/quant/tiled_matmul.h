@@ -41,6 +41,15 @@ tb_tiled_weight tb_tiled_weight_nf4(const tb_nf4 *w);
 /* `d` must outlive the returned view. */
 tb_tiled_weight tb_tiled_weight_dense(const tb_tiled_dense *d, int64_t rows);
 
+/* Rows [r0, r0 + rows) x columns [c0, c0 + cols) of a weight, as a weight of its own: how a
+ * threaded caller gives each thread a panel (the CPU backend's NF4 matmul). */
+typedef struct tb_tiled_part {
+    const tb_tiled_weight *whole;
+    int64_t r0, c0;
+} tb_tiled_part;
+/* `p` (and p->whole) must outlive the returned view. */
+tb_tiled_weight tb_tiled_weight_part(const tb_tiled_part *p, int64_t rows, int64_t cols);
+
 /* Tile shapes (about 256K fp32 values each, 1 MB) and the scratch both products need. */
 void tb_tiled_forward_tile(const tb_tiled_weight *w, int64_t *rows, int64_t *cols);  /* (out or less, kt) */
 int64_t tb_tiled_backward_rows(const tb_tiled_weight *w);                             /* (tr, in) */

@@ -37,6 +37,16 @@ void tb_train_options_init(tb_train_options *o)
     o->be.device = -1;
 }
 
+tb_quant_mode tb_train_mode_quant(tb_train_mode m)
+{
+    return m == TB_TRAIN_QLORA ? TB_QUANT_NF4 : m == TB_TRAIN_QLORA_DQ ? TB_QUANT_NF4_DQ : TB_QUANT_NONE;
+}
+
+tb_train_mode tb_train_mode_of_quant(tb_quant_mode q)
+{
+    return q == TB_QUANT_NF4 ? TB_TRAIN_QLORA : q == TB_QUANT_NF4_DQ ? TB_TRAIN_QLORA_DQ : TB_TRAIN_LORA;
+}
+
 double tb_train_options_lr(const tb_train_options *o)
 {
     return o->lr > 0 ? o->lr : o->mode == TB_TRAIN_FULL ? 5e-5 : 2e-4;
@@ -66,9 +76,9 @@ tb_status tb_train_options_check(const tb_train_options *o, tb_error *err)
         return BAD("tokenizer", "--init-config needs --tokenizer DIR|FILE (there is no model directory to take it from)");
     if (!o->data[0])
         return BAD("data", "--data FILE is required");
-    if (o->mode != TB_TRAIN_LORA && o->mode != TB_TRAIN_FULL)
-        return BAD("mode", "'%s' is not available yet: use lora or full", tb_train_mode_name(o->mode));
-    if (o->mode == TB_TRAIN_LORA) {
+    if ((unsigned)o->mode >= TB_TRAIN_MODE_COUNT)
+        return BAD("mode", "unknown training mode %d", (int)o->mode);
+    if (tb_train_mode_adapter(o->mode)) {
         if (o->rank < 1)
             return BAD("rank", "must be at least 1");
         if (o->alpha < 0 || !isfinite(o->alpha))
@@ -121,7 +131,7 @@ tb_status tb_train_options_check(const tb_train_options *o, tb_error *err)
 
 tb_status tb_train_options_check_model(const tb_train_options *o, const tb_llama_config *cfg, tb_error *err)
 {
-    if (o->mode == TB_TRAIN_LORA) {
+    if (tb_train_mode_adapter(o->mode)) {
         int64_t max = tb_lora_max_rank(cfg, o->targets);
         if (o->rank > max)
             return BAD("rank",

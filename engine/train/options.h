@@ -19,6 +19,7 @@
 #include "engine/model/config.h"
 #include "engine/optim/optim.h"
 #include "engine/plan/memory.h"
+#include "engine/quant/quant.h"
 
 #define TB_PATH_MAX 1024
 
@@ -31,7 +32,8 @@ typedef struct tb_train_options {
     char eval[TB_PATH_MAX];         /* --eval FILE */
     char out[TB_PATH_MAX];          /* --out DIR: the runs folder (default "runs") */
     char name[128];                 /* --name: the run's name (default: model + data) */
-    tb_train_mode mode;             /* --mode lora|full */
+    tb_train_mode mode;             /* --mode lora|qlora|full; QLoRA: TB_TRAIN_QLORA (--quant nf4) or
+                                       TB_TRAIN_QLORA_DQ (nf4-dq, what --mode qlora means) */
     /* LoRA */
     int64_t rank;                   /* --rank (16) */
     double alpha;                   /* --alpha (2 * rank when 0) */
@@ -85,6 +87,14 @@ void tb_train_options_init(tb_train_options *o);
 tb_status tb_train_options_check(const tb_train_options *o, tb_error *err);
 /* Settings the model's shapes rule out (rank, max_len vs context, targets). */
 tb_status tb_train_options_check_model(const tb_train_options *o, const tb_llama_config *cfg, tb_error *err);
+
+/* LoRA and QLoRA train adapters on a frozen base; full trains every weight. */
+static inline bool tb_train_mode_adapter(tb_train_mode m) { return m != TB_TRAIN_FULL; }
+/* How a mode holds the base's linears: QLoRA modes as NF4 (with double quantization for
+ * TB_TRAIN_QLORA_DQ), the others as stored. */
+tb_quant_mode tb_train_mode_quant(tb_train_mode m);
+/* The QLoRA mode of a storage (TB_TRAIN_LORA for TB_QUANT_NONE). */
+tb_train_mode tb_train_mode_of_quant(tb_quant_mode q);
 
 /* Effective values (0 means "default" in the struct). */
 double tb_train_options_lr(const tb_train_options *o);

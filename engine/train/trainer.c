@@ -225,10 +225,22 @@ static tb_status load_tokenizer(tb_trainer *t, tb_error *err)
 static tb_status load_model(tb_trainer *t, tb_error *err)
 {
     if (t->o.model[0]) {
-        tb_status st = tb_llama_load(&t->m, t->o.model, t->be, err);
+        tb_status st = tb_llama_load_quant(&t->m, t->o.model, t->be, tb_train_mode_quant(t->o.mode), err);
         if (st == TB_OK)
             t->base_dtype = t->m->embed.buf->dtype;
         snprintf(t->base_name, sizeof t->base_name, "%s", t->o.model);
+        if (st != TB_OK || tb_train_mode_quant(t->o.mode) == t->m->quant)
+            return st;
+        /* A -bnb-4bit checkpoint is NF4 as stored: full fine-tuning cannot train it, and LoRA
+         * on it is QLoRA of the checkpoint's kind. */
+        if (t->o.mode == TB_TRAIN_FULL)
+            return tb_error_set(err, TB_ERR_UNSUPPORTED, t->o.model, 0, "mode",
+                                "the checkpoint's linears are stored as bitsandbytes 4-bit (NF4): full fine-tuning "
+                                "cannot train them; use --mode qlora (LoRA adapters on the frozen NF4 base)");
+        tb_train_mode was = t->o.mode;
+        t->o.mode = tb_train_mode_of_quant(t->m->quant);
+        snprintf(t->mode_note, sizeof t->mode_note, "the model is a pre-quantized %s checkpoint: training %s, not %s",
+                 tb_quant_mode_name(t->m->quant), tb_train_mode_label(t->o.mode), tb_train_mode_label(was));
         return st;
     }
     tb_llama_config cfg;
@@ -243,7 +255,7 @@ static tb_status load_model(tb_trainer *t, tb_error *err)
 static tb_status setup_weights(tb_trainer *t, tb_error *err)
 {
     tb_status st;
-    if (t->o.mode == TB_TRAIN_LORA) {
+    if (tb_train_mode_adapter(t->o.mode)) {
         tb_lora_opts lo = {t->o.rank, tb_train_options_alpha(&t->o), t->o.dropout, t->o.rslora, t->o.targets};
         if ((st = tb_lora_create(&t->lora, &t->m->cfg, &lo, t->be, true, err)) != TB_OK)
             return st;
@@ -340,7 +352,7 @@ static tb_status open_run(tb_trainer *t, const char *resume, tb_error *err)
             snprintf(a, sizeof a, "%s", t->base_name);
             snprintf(b, sizeof b, "%s", t->o.data);
             snprintf(r->name, sizeof r->name, "%s %s r%lld", basename(a), basename(b),
-                     (long long)(t->o.mode == TB_TRAIN_LORA ? t->o.rank : 0));
+                     (long long)(tb_train_mode_adapter(t->o.mode) ? t->o.rank : 0));
         }
     }
     snprintf(r->mode, sizeof r->mode, "%s", tb_train_mode_name(t->o.mode));
@@ -352,8 +364,8 @@ static tb_status open_run(tb_trainer *t, const char *resume, tb_error *err)
     for (size_t i = 0; i < t->params->n; i++)
         tp += (int64_t)t->params->p[i].n;
     r->trainable_params = tp;
-    r->rank = t->o.mode == TB_TRAIN_LORA ? t->o.rank : -1;
-    r->alpha = t->o.mode == TB_TRAIN_LORA ? tb_train_options_alpha(&t->o) : (double)NAN;
+    r->rank = tb_train_mode_adapter(t->o.mode) ? t->o.rank : -1;
+    r->alpha = tb_train_mode_adapter(t->o.mode) ? tb_train_options_alpha(&t->o) : (double)NAN;
     r->lr = tb_train_options_lr(&t->o);
     r->epochs = t->o.max_steps > 0 ? (double)t->total_steps / (double)t->steps_per_epoch : t->o.epochs;
     r->batch = t->o.batch * t->o.grad_accum;
@@ -431,10 +443,10 @@ tb_status tb_trainer_create(tb_trainer **out, const tb_train_options *opt, const
     if (st == TB_OK) { /* defaults resolved: the run's config.json records what was used */
         t->o.lr = tb_train_options_lr(&t->o);
         t->o.max_len = tb_train_options_max_len(&t->o, &t->m->cfg);
-        if (t->o.mode == TB_TRAIN_LORA)
+        if (tb_train_mode_adapter(t->o.mode))
             t->o.alpha = tb_train_options_alpha(&t->o);
         if (t->o.save_dtype == TB_DTYPE_COUNT)
-            t->o.save_dtype = t->o.mode == TB_TRAIN_LORA ? TB_DTYPE_F32 : t->base_dtype;
+            t->o.save_dtype = tb_train_mode_adapter(t->o.mode) ? TB_DTYPE_F32 : t->base_dtype;
         st = load_tokenizer(t, err);
     }
     if (st == TB_OK && tb_tokenizer_vocab_size(t->tok) > t->m->cfg.vocab_size)
@@ -469,6 +481,8 @@ tb_status tb_trainer_create(tb_trainer **out, const tb_train_options *opt, const
         plan_steps(t);
         tb_health_init(&t->health, t->o.overfit_evals, t->o.early_stopping_patience, t->o.early_stopping_threshold);
         st = open_run(t, resume, err);
+        if (st == TB_OK && t->mode_note[0])
+            tb_trainer_event(t, "info", "%s", t->mode_note);
     }
     bool found = false;
     if (st == TB_OK && resume) {

@@ -31,6 +31,7 @@ struct tb_trainer {
     tb_llama_bwd bwd;
     char base_name[TB_PATH_MAX]; /* the model directory (or the init config) for adapter_config.json */
     tb_dtype base_dtype;         /* stored dtype of the base weights */
+    char mode_note[256];         /* why the mode differs from the one asked for (a -bnb-4bit model) */
     /* data */
     tb_train_data data;
     tb_batch_plan plan, eval_plan;

@@ -43,6 +43,12 @@ bool tb_cli_model_opt(const char *cmd, int c, const char *arg, tb_cli_model_opts
             return false;
         }
         return true;
+    case TB_OPT_QUANT:
+        if (!tb_quant_mode_parse(arg, &o->quant)) {
+            fprintf(stderr, "tunebench %s: --quant: '%s' is not none, nf4 or nf4-dq\n", cmd, arg);
+            return false;
+        }
+        return true;
     default: *handled = false; return true;
     }
 }
@@ -64,7 +70,7 @@ bool tb_cli_open_model(const char *cmd, const tb_cli_model_opts *o, tb_backend *
     }
     if (notice[0])
         fprintf(stderr, "tunebench %s: %s\n", cmd, notice);
-    if (tb_llama_load(m, o->model, *be, &err) != TB_OK) {
+    if (tb_llama_load_quant(m, o->model, *be, o->quant, &err) != TB_OK) {
         tb_cli_print_error(cmd, &err);
         tb_backend_destroy(*be);
         *be = NULL;

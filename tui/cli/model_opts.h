@@ -1,5 +1,5 @@
 /* tunebench — flags shared by the commands that run a model (logits, generate, and the
- * training commands): --model, --backend, --device, --threads, --precision; and opening the
+ * training commands): --model, --backend, --device, --threads, --precision, --quant; and opening the
  * model. */
 #ifndef TB_CLI_MODEL_OPTS_H
 #define TB_CLI_MODEL_OPTS_H
@@ -10,27 +10,32 @@
 
 #include "engine/backend/backend.h"
 #include "engine/model/llama.h"
+#include "engine/quant/quant.h"
 
-enum { TB_OPT_MODEL = 2000, TB_OPT_BACKEND, TB_OPT_THREADS, TB_OPT_PRECISION, TB_OPT_DEVICE };
+enum { TB_OPT_MODEL = 2000, TB_OPT_BACKEND, TB_OPT_THREADS, TB_OPT_PRECISION, TB_OPT_DEVICE, TB_OPT_QUANT };
 
 #define TB_CLI_MODEL_OPTIONS                                                   \
     {"model", required_argument, NULL, TB_OPT_MODEL},                          \
     {"backend", required_argument, NULL, TB_OPT_BACKEND},                      \
     {"threads", required_argument, NULL, TB_OPT_THREADS},                      \
     {"precision", required_argument, NULL, TB_OPT_PRECISION},                  \
-    {"device", required_argument, NULL, TB_OPT_DEVICE}
+    {"device", required_argument, NULL, TB_OPT_DEVICE},                        \
+    {"quant", required_argument, NULL, TB_OPT_QUANT}
 
 #define TB_CLI_MODEL_USAGE                                                                       \
     "  --backend cpu|vulkan|auto   where to compute (default cpu; auto: a Vulkan GPU if any)\n" \
     "  --device N                  Vulkan device (tunebench devices lists them)\n"               \
     "  --threads N                 CPU threads (default: all cores)\n"                           \
     "  --precision f32|bf16        matmul precision for bf16 weights (default f32; bf16 rounds\n" \
-    "                              activations to bf16 like PyTorch's bf16 models, faster)\n"
+    "                              activations to bf16 like PyTorch's bf16 models, faster)\n" \
+    "  --quant none|nf4|nf4-dq     hold q,k,v,o,gate,up,down as NF4 (QLoRA's base; a -bnb-4bit\n" \
+    "                              checkpoint loads as stored)\n"
 
 typedef struct tb_cli_model_opts {
     const char *model;
     const char *backend;
     tb_backend_options be;
+    tb_quant_mode quant;
 } tb_cli_model_opts;
 
 void tb_cli_model_opts_init(tb_cli_model_opts *o);

@@ -26,14 +26,16 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: tunebench train --model DIR --data FILE [options]\n"
             "       tunebench train --resume RUNS/ID\n\n"
-            "Fine-tunes a Llama-family model on the CPU. Defaults follow Hugging Face TrainingArguments.\n\n"
+            "Fine-tunes a Llama-family model. Defaults follow Hugging Face TrainingArguments.\n\n"
             "What:\n"
             "  --model DIR                Hugging Face model directory (config.json, safetensors, tokenizer.json)\n"
             "  --data FILE                JSONL / JSON / CSV dataset (alpaca, chat, prompt/completion rows)\n"
             "  --eval FILE | --eval-split F  held-out data for the eval loss (F in (0, 0.5], e.g. 0.1)\n"
             "  --out DIR                  runs folder (default runs): runs/<id>/, runs/tunebench.db\n"
             "  --name TEXT                the run's name in `tunebench runs`\n"
-            "  --mode lora|full           LoRA adapters (default) or every weight (f32 master weights)\n"
+            "  --mode lora|qlora|full     LoRA adapters (default), QLoRA (LoRA on an NF4 base), or every weight\n"
+            "  --quant nf4|nf4-dq         QLoRA's base storage (--mode qlora: nf4-dq); q,k,v,o,gate,up,down\n"
+            "                             quantized at load; a -bnb-4bit checkpoint trains as QLoRA as stored\n"
             "  --resume RUNS/ID           continue a stopped or interrupted run from its last checkpoint\n"
             "LoRA:\n"
             "  --rank R (16)  --alpha A (2R)  --dropout P (0)  --rslora  --targets q,k,v,o|all-linear\n"
@@ -51,7 +53,7 @@ static void usage(FILE *out)
             "  --logging-steps N (10)  --eval-steps N (50)  --save-steps N (500)  --save-total-limit N (2)\n"
             "  --early-stopping-patience N (0: off)  --early-stopping-threshold X\n"
             "Engine:\n"
-            "  --backend cpu  --threads N  --precision f32|bf16  --save-dtype f32|bf16|f16\n\n"
+            "  --backend cpu|vulkan|auto  --device N  --threads N  --precision f32|bf16  --save-dtype f32|bf16|f16\n\n"
             "Exit: 0 finished or stopped (Ctrl-C checkpoints first), 1 training failed, 2 unusable input.\n");
 }
 
@@ -61,7 +63,7 @@ enum {
     O_TOKENIZER, O_LR, O_SCHEDULE, O_WARMUP_RATIO, O_WARMUP_STEPS, O_WEIGHT_DECAY, O_MAX_GRAD_NORM, O_EPOCHS,
     O_MAX_STEPS, O_BATCH, O_GRAD_ACCUM, O_CHECKPOINTING, O_SEED, O_LOGGING, O_EVAL_STEPS, O_SAVE_STEPS, O_SAVE_LIMIT,
     O_PATIENCE, O_THRESHOLD, O_EVAL_SPLIT, O_BACKEND, O_THREADS, O_PRECISION, O_SAVE_DTYPE, O_QUIET, O_HELP,
-    O_FAULT_NAN, O_FAULT_KILL,
+    O_FAULT_NAN, O_FAULT_KILL, O_QUANT, O_DEVICE,
 };
 
 static const struct option opts[] = {
@@ -90,6 +92,7 @@ static const struct option opts[] = {
     {"eval-split", required_argument, NULL, O_EVAL_SPLIT}, {"backend", required_argument, NULL, O_BACKEND},
     {"threads", required_argument, NULL, O_THREADS}, {"precision", required_argument, NULL, O_PRECISION},
     {"save-dtype", required_argument, NULL, O_SAVE_DTYPE}, {"quiet", no_argument, NULL, O_QUIET},
+    {"quant", required_argument, NULL, O_QUANT}, {"device", required_argument, NULL, O_DEVICE},
     {"help", no_argument, NULL, O_HELP},
     /* tests of crash safety and NaN handling (not in --help) */
     {"fault-nan-step", required_argument, NULL, O_FAULT_NAN}, {"fault-kill-checkpoint", required_argument, NULL, O_FAULT_KILL},
@@ -119,7 +122,8 @@ static bool copy(const char *flag, char *dst, size_t size, const char *arg)
             return false;                                                      \
     } while (0)
 
-static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *quiet)
+static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *quiet, tb_quant_mode *quant,
+                      bool *quant_given)
 {
     tb_error err;
     switch (c) {
@@ -138,13 +142,19 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
             o->mode = TB_TRAIN_LORA;
         else if (strcmp(optarg, "full") == 0)
             o->mode = TB_TRAIN_FULL;
-        else if (strcmp(optarg, "qlora") == 0) {
-            fprintf(stderr, "tunebench train: --mode: qlora is not available yet (use lora or full)\n");
-            return false;
-        } else {
-            fprintf(stderr, "tunebench train: --mode: '%s' is not lora or full\n", optarg);
+        else if (strcmp(optarg, "qlora") == 0)
+            o->mode = TB_TRAIN_QLORA_DQ; /* the QLoRA paper's storage unless --quant nf4 */
+        else {
+            fprintf(stderr, "tunebench train: --mode: '%s' is not lora, qlora or full\n", optarg);
             return false;
         }
+        return true;
+    case O_QUANT:
+        if (!tb_quant_mode_parse(optarg, quant)) {
+            fprintf(stderr, "tunebench train: --quant: '%s' is not none, nf4 or nf4-dq\n", optarg);
+            return false;
+        }
+        *quant_given = true;
         return true;
     case O_RANK: LONG("--rank", 1, 65536, o->rank); return true;
     case O_ALPHA: DBL("--alpha", 1e-9, 1e9, o->alpha); return true;
@@ -219,6 +229,13 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
         o->be.threads = (int)v;
         return true;
     }
+    case O_DEVICE: {
+        long v;
+        if (!tb_cli_parse_long("train", "--device", optarg, 0, 255, &v))
+            return false;
+        o->be.device = (int)v;
+        return true;
+    }
     case O_FAULT_NAN: {
         long a = 0, n = 1;
         if (sscanf(optarg, "%ld:%ld", &a, &n) < 1 || a < 1 || n < 1) {
@@ -287,7 +304,8 @@ int tb_cmd_train(int argc, char **argv)
     tb_train_options o;
     tb_train_options_init(&o);
     const char *resume = NULL;
-    bool quiet = false;
+    bool quiet = false, quant_given = false;
+    tb_quant_mode quant = TB_QUANT_NONE;
     opterr = 0;
     optind = 1;
     int c;
@@ -300,13 +318,25 @@ int tb_cmd_train(int argc, char **argv)
             fprintf(stderr, "tunebench train: unknown or incomplete option '%s'\n", argv[optind - 1]);
             return TB_EXIT_USAGE;
         }
-        if (!parse_opt(c, &o, &resume, &quiet))
+        if (!parse_opt(c, &o, &resume, &quiet, &quant, &quant_given))
             return TB_EXIT_USAGE;
     }
     if (optind < argc) {
         fprintf(stderr, "tunebench train: unexpected argument '%s'\n", argv[optind]);
         return TB_EXIT_USAGE;
     }
+    /* --quant picks QLoRA's storage: with lora (or no --mode) it makes the run QLoRA */
+    if (quant != TB_QUANT_NONE && o.mode == TB_TRAIN_FULL) {
+        fprintf(stderr, "tunebench train: --quant: full fine-tuning trains every weight in f32; NF4 is for QLoRA "
+                        "(--mode qlora)\n");
+        return TB_EXIT_USAGE;
+    }
+    if (quant_given && quant == TB_QUANT_NONE && o.mode != TB_TRAIN_FULL && o.mode != TB_TRAIN_LORA) {
+        fprintf(stderr, "tunebench train: --quant none contradicts --mode qlora (use --mode lora)\n");
+        return TB_EXIT_USAGE;
+    }
+    if (quant != TB_QUANT_NONE)
+        o.mode = tb_train_mode_of_quant(quant);
     tb_error err;
     tb_error_clear(&err);
     tb_trainer *t;
@@ -324,9 +354,13 @@ int tb_cmd_train(int argc, char **argv)
         tb_lora_targets_format(eff->targets, targets, sizeof targets);
         printf("run %lld: %s\n", (long long)p.run_id, p.run_dir);
         printf("data: %s\n", stats);
-        if (eff->mode == TB_TRAIN_LORA)
-            printf("lora: r=%lld alpha=%g targets %s, %lld trainable parameters\n", (long long)eff->rank,
-                   tb_train_options_alpha(eff), targets, (long long)p.trainable_params);
+        if (tb_train_mode_adapter(eff->mode))
+            printf("%s: r=%lld alpha=%g targets %s, %lld trainable parameters%s\n",
+                   eff->mode == TB_TRAIN_LORA ? "lora" : "qlora", (long long)eff->rank, tb_train_options_alpha(eff),
+                   targets, (long long)p.trainable_params,
+                   eff->mode == TB_TRAIN_LORA ? ""
+                   : eff->mode == TB_TRAIN_QLORA ? ", base linears in NF4"
+                                                 : ", base linears in NF4 with double quantization");
         else
             printf("full fine-tuning: %lld trainable parameters (f32 master weights)\n", (long long)p.trainable_params);
         printf("%lld steps (batch %lld x grad-accum %lld), memory predicted %.1f MB\n", (long long)p.total_steps,
@@ -353,7 +387,7 @@ int tb_cmd_train(int argc, char **argv)
             printf("%s\n", p.message);
         printf("peak memory %.1f MB (predicted %.1f MB), %.0f tokens/s\n", (double)p.mem_peak / 1e6,
                (double)p.mem_predicted / 1e6, p.tokens_per_s);
-        printf("%s: %s\n", eff->mode == TB_TRAIN_LORA ? "adapter" : "model", p.adapter_path);
+        printf("%s: %s\n", tb_train_mode_adapter(eff->mode) ? "adapter" : "model", p.adapter_path);
     }
     tb_trainer_free(t);
     return rc;

@@ -82,6 +82,9 @@ void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n);
 /* ---- op groups, each in its own file ---- */
 void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int flags,
                 float alpha, float beta);
+/* B an NF4 weight (cpu_matmul_nf4.c): TRANS_B and flags 0 only. */
+void cpu_matmul_nf4(cpu_backend *cb, float *C, const float *A, const struct tb_nf4_weight *w, int64_t M, int64_t N,
+                    int64_t K, int flags, float alpha, float beta);
 void cpu_attention_forward(tb_backend *be, tb_view out, tb_view lse, tb_view q, tb_view k, tb_view v,
                            const tb_attn_dims *d);
 void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, tb_view dout, tb_view q,

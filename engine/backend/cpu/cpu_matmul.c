@@ -135,7 +135,7 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
 {
     cpu_backend *cb = cpu_of(be);
     if (b.nf4) {
-        cpu_fail(cb, TB_ERR_UNSUPPORTED, "NF4 weights need the quantization module (engine/quant)");
+        cpu_matmul_nf4(cb, cpu_f32(c), cpu_f32(a), b.nf4, M, N, K, flags, alpha, beta);
         return;
     }
     if (M <= 0 || N <= 0)
