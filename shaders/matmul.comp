@@ -4,6 +4,9 @@
 //   -DTRANS_A  A is stored (K,M)       (dW = dout^T x)
 //   -DTRANS_B  B is stored (N,K)       (forward y = x W^T; W is (out, in))
 //   -DW_F32 / -DW_BF16 / -DW_F16       element type of B, read directly (weights)
+//   -DW_NF4 [-DNF4_DQ]                 B is an NF4 weight (engine/quant/nf4.h), dequantized as
+//                                      it is read: code[q] * absmax, absmax fp32 per block or,
+//                                      with NF4_DQ, map[qabsmax] * nested + offset
 //   -DROUND_A  A rounded to bf16 as it is read (backend.h TB_PRECISION_BF16)
 // Tile sizes are specialization constants picked per device (vk_pipeline.c). An invocation
 // owns rows ty + i*(BM/TM) and columns tx + j*(BN/TN): neighbours read neighbouring shared
@@ -22,16 +25,47 @@ layout(constant_id = 4) const uint TM = 4;
 layout(constant_id = 5) const uint TN = 4;
 layout(local_size_x_id = 0) in;
 
+#ifdef W_NF4
+TB_PUSH(TB_PC_MATMUL_NF4)
+#else
 TB_PUSH(TB_PC_MATMUL)
+#endif
 
 layout(std430, binding = 0) readonly buffer ABuf { float a[]; };
-#if defined(W_BF16) || defined(W_F16)
-layout(std430, binding = 1) readonly buffer BBuf { uint b_words[]; };
+#if defined(W_BF16) || defined(W_F16) || defined(W_NF4)
+layout(std430, binding = 1) readonly buffer BBuf { uint b_words[]; };   // NF4: codes, 8 a word
 #else
 layout(std430, binding = 1) readonly buffer BBuf { float b_f32[]; };
 #endif
 layout(std430, binding = 2) buffer CBuf { float c[]; };
 layout(std430, binding = 3) buffer PartBuf { float part[]; };
+#ifdef W_NF4
+#ifdef NF4_DQ
+layout(std430, binding = 4) readonly buffer QAbsBuf { uint qabs_words[]; };   // 8-bit absmax codes
+layout(std430, binding = 5) readonly buffer NestedBuf { float nested_absmax[]; };
+layout(std430, binding = 6) readonly buffer MapBuf { float nested_map[]; };
+#else
+layout(std430, binding = 4) readonly buffer AbsBuf { float absmax[]; };
+#endif
+// bitsandbytes' NF4 code values (engine/quant tb_nf4_code), as exact fp32 bits.
+const uint NF4_BITS[16] = uint[](0xbf800000u, 0xbf3239b1u, 0xbf066b30u, 0xbeca32a0u, 0xbe91a24du, 0xbe3d353fu,
+                                 0xbdba7871u, 0x00000000u, 0x3da2faffu, 0x3e24cae3u, 0x3e7c04ddu, 0x3ead033au,
+                                 0x3ee1a4b8u, 0x3f1007abu, 0x3f3913b3u, 0x3f800000u);
+
+float nf4_scale(uint blk)
+{
+#ifdef NF4_DQ
+    // map[q] * nested rounded to fp32, then + offset rounded again (no fused multiply-add):
+    // bitsandbytes' dequantize_blockwise then `absmax += offset`, as tb_nf4_block_scale.
+    uint q = (qabs_words[blk >> 2] >> ((blk & 3u) * 8u)) & 0xffu;
+    precise float prod = nested_map[q] * nested_absmax[blk / pc.nbs];
+    precise float s = prod + pc.offset;
+    return s;
+#else
+    return absmax[blk];
+#endif
+}
+#endif
 
 float load_a(uint i)
 {
@@ -44,7 +78,13 @@ float load_a(uint i)
 
 float load_b(uint i)
 {
-#if defined(W_BF16)
+#if defined(W_NF4)
+    // element i of the flattened [out, in] weight: byte i/2, the even element in the high nibble
+    uint byte = (b_words[i >> 3] >> (((i >> 1) & 3u) * 8u)) & 0xffu;
+    uint q = (i & 1u) != 0u ? (byte & 15u) : (byte >> 4);
+    precise float v = uintBitsToFloat(NF4_BITS[q]) * nf4_scale(i / pc.bs);
+    return v;
+#elif defined(W_BF16)
     return tb_bf16_at(b_words[i >> 1], i & 1u);
 #elif defined(W_F16)
     return tb_f16_at(b_words[i >> 1], i & 1u);

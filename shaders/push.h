@@ -23,6 +23,12 @@
     X(U32, oa) X(U32, ob) X(U32, oc) X(F32, alpha) X(F32, beta) X(U32, kchunk)
 #define TB_PC_MATMUL_SIZE 48
 
+/* matmul with an NF4 weight as B (matmul.comp -DW_NF4): the matmul fields first, then the
+ * weight's values per absmax block, absmax values per nested block and the double
+ * quantization offset (engine/quant/nf4.h). ob is 0: the weight's buffers are its own. */
+#define TB_PC_MATMUL_NF4(X) TB_PC_MATMUL(X) X(U32, bs) X(U32, nbs) X(F32, offset)
+#define TB_PC_MATMUL_NF4_SIZE 60
+
 /* Elementwise kernels over n elements (eltwise.comp modes, swiglu_bwd, convert):
  * buffers 0..3 at offsets o0..o3; alpha and p scalars; seed for dropout; cols for the
  * bias broadcast; dt0/dt1 dtypes of buffers 0 and 1 where they vary. */

@@ -1,11 +1,16 @@
 /* Vulkan matmul against the oracle backend: every transpose combination, f32/bf16/f16
  * weights read in place, the bf16 compute precision, alpha/beta, shapes that are not
  * multiples of any tile (1 row, odd sizes, rank-sized sides that pick the skinny tile, few
- * tiles over a long K that split K). */
+ * tiles over a long K that split K). NF4 weights (QLoRA): forward and input gradient with
+ * and without double quantization against the CPU's tiled NF4 product, and the shader's
+ * dequantized values bit for bit (a product with the identity). */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/backend/vulkan/vk_backend.h"
 #include "engine/backend/vulkan/vk_context.h"
+#include "engine/quant/nf4_weight.h"
 #include "tests/vulkan/vk_test_util.h"
 
 enum { P_TA, P_TB, P_DT, P_M, P_N, P_K, P_BETA, P_PREC };
@@ -51,6 +56,53 @@ static void run_matmul(void **state)
     free(c0);
 }
 
+/* NF4 weight W [out, in] on both backends; p: P_TB forward (y = x W^T) else dx = dy W,
+ * P_DT double quantization, P_M rows, P_N out, P_K in, P_BETA, P_PREC 1: A = identity
+ * (forward, M = in: C = W^T exactly, the dequantized values themselves). */
+static void run_nf4(void **state)
+{
+    const vkt_case *c = *state;
+    vkt_set_precision(TB_PRECISION_F32);
+    VKT_NEED();
+    int out = c->p[P_N], in = c->p[P_K], M = c->p[P_M];
+    bool fwd = c->p[P_TB], dq = c->p[P_DT], ident = c->p[P_PREC];
+    float *w = vkt_rand((size_t)out * in, 4, 0.05f);
+    tb_nf4 q;
+    tb_error err;
+    if (tb_nf4_quantize(&q, w, TB_DTYPE_F32, out, in, dq, "w", &err) != TB_OK)
+        fail_msg("%s", err.message);
+    tb_nf4_weight nw[2];
+    for (int i = 0; i < 2; i++)
+        if (tb_nf4_weight_create(&nw[i], vkt_be(i), &q, &err) != TB_OK)
+            fail_msg("%s", err.message);
+    int K = fwd ? in : out, N = fwd ? out : in;
+    float *a = vkt_rand((size_t)M * K, 1, 1.0f), *c0 = vkt_rand((size_t)M * N, 3, 1.0f);
+    if (ident) {
+        memset(a, 0, (size_t)M * K * sizeof *a);
+        for (int m = 0; m < M; m++)
+            a[m * K + m] = 1.0f;
+    }
+    float beta = c->p[P_BETA] ? 0.5f : 0.0f, alpha = ident ? 1.0f : 0.75f;
+    vkt_tensor ta = vkt_new(TB_DTYPE_F32, (size_t)M * K, a);
+    vkt_tensor tc = vkt_new(TB_DTYPE_F32, (size_t)M * N, beta != 0.0f ? c0 : NULL);
+    VKT_BOTH(be->ops->matmul(be, tc.v[i], ta.v[i], tb_wnf4(&nw[i]), M, N, K, fwd ? TB_MM_TRANS_B : 0, alpha, beta));
+    /* The same fp32 dequantized values (the shader rounds code * scale, and map * nested +
+     * offset, separately, as the CPU does) multiplied in f32: only the summation order
+     * differs, so 1e-10 holds as for f32 weights; the identity product is exact. */
+    if (ident)
+        vkt_expect_bits(c->name, &tc);
+    else
+        vkt_expect(c->name, &tc, 1e-10);
+    vkt_free(&ta);
+    vkt_free(&tc);
+    for (int i = 0; i < 2; i++)
+        tb_nf4_weight_free(&nw[i]);
+    tb_nf4_free(&q);
+    free(w);
+    free(a);
+    free(c0);
+}
+
 static void run_errors(void **state)
 {
     (void)state;
@@ -63,11 +115,22 @@ static void run_errors(void **state)
     tb_error err;
     assert_int_equal(be->ops->sync(be, &err), TB_ERR_INVALID);
     assert_string_equal(err.field, "A");
-    /* NF4 is issue 10: refused, not faked. */
-    be->ops->matmul(be, t.v[1], t.v[1], (tb_wview){t.v[1], (const struct tb_nf4_weight *)1}, 4, 4, 1, 0, 1, 0);
+    /* An NF4 weight has no gradient (TRANS_A), and must be used with its own shape. */
+    float w[2 * 64] = {0};
+    w[5] = 1.0f;
+    tb_nf4 q;
+    tb_nf4_weight nw;
+    assert_int_equal(tb_nf4_quantize(&q, w, TB_DTYPE_F32, 2, 64, true, "w", &err), TB_OK);
+    assert_int_equal(tb_nf4_weight_create(&nw, be, &q, &err), TB_OK);
+    be->ops->matmul(be, t.v[1], t.v[1], tb_wnf4(&nw), 2, 2, 2, TB_MM_TRANS_A, 1, 1);
     assert_int_equal(be->ops->sync(be, &err), TB_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "frozen"));
+    be->ops->matmul(be, t.v[1], t.v[1], tb_wnf4(&nw), 1, 64, 2, TB_MM_TRANS_B, 1, 0);
+    assert_int_equal(be->ops->sync(be, &err), TB_ERR_INVALID);
     /* The error is reported once; the backend works again after it. */
     assert_int_equal(be->ops->sync(be, &err), TB_OK);
+    tb_nf4_weight_free(&nw);
+    tb_nf4_free(&q);
     vkt_free(&t);
 }
 
@@ -80,7 +143,7 @@ int main(void)
     static const struct { const char *name; tb_dtype dt; } dts[] = {
         {"f32", TB_DTYPE_F32}, {"f16", TB_DTYPE_F16}, {"bf16", TB_DTYPE_BF16},
     };
-    vkt_case cases[96];
+    vkt_case cases[128];
     size_t n = 0;
     for (int prec = 0; prec < 2; prec++)
         for (int d = 0; d < 3; d++)
@@ -96,7 +159,7 @@ int main(void)
                          * first-use shader compiles (~0.3 s each) few. */
                         if ((d > 0 || prec) && (s == 2 || s == 4 || s == 5 || s == 6 || s >= 8))
                             continue;
-                        vkt_case *c = vkt_add(cases, &n, 96, run_matmul, "matmul_%c%c_%s%s/M=%d,N=%d,K=%d%s",
+                        vkt_case *c = vkt_add(cases, &n, 128, run_matmul, "matmul_%c%c_%s%s/M=%d,N=%d,K=%d%s",
                                               ta ? 't' : 'n', tb ? 't' : 'n', dts[d].name,
                                               prec ? ",precision=bf16" : "", shapes[s][0], shapes[s][1],
                                               shapes[s][2], s % 3 == 1 || s == 9 ? ",beta=0.5" : "");
@@ -112,7 +175,7 @@ int main(void)
                 }
     static const int gpu[][5] = {{0, 1, 130, 67, 150}, {1, 0, 100, 16, 64}, {0, 1, 16, 100, 64}, {0, 1, 100, 16, 64}};
     for (size_t s = 0; s < sizeof gpu / sizeof *gpu; s++) {
-        vkt_case *c = vkt_add(cases, &n, 96, run_matmul, "matmul_%c%c_f32/M=%d,N=%d,K=%d,tiles=gpu",
+        vkt_case *c = vkt_add(cases, &n, 128, run_matmul, "matmul_%c%c_f32/M=%d,N=%d,K=%d,tiles=gpu",
                               gpu[s][0] ? 't' : 'n', gpu[s][1] ? 't' : 'n', gpu[s][2], gpu[s][3], gpu[s][4]);
         c->p[P_TA] = gpu[s][0];
         c->p[P_TB] = gpu[s][1];
@@ -122,6 +185,24 @@ int main(void)
         c->p[P_K] = gpu[s][4];
         c->p[P_PREC] = GPU_TILES;
     }
-    vkt_add(cases, &n, 96, run_errors, "matmul/overrun and NF4 refused at sync");
+    /* NF4: 1 row, partial blocks (in 100, rows crossing blocks), rank-sized sides, a split K */
+    static const int nf4[][3] = {{1, 7, 64}, {5, 33, 100}, {70, 96, 192}, {16, 130, 64}, {40, 24, 1280}};
+    for (size_t s = 0; s < sizeof nf4 / sizeof *nf4; s++)
+        for (int dq = 0; dq < 2; dq++)
+            for (int fwd = 0; fwd < 2; fwd++) {
+                if (s == 4 && !fwd)
+                    continue; /* the split K: the forward's long in */
+                vkt_case *c = vkt_add(cases, &n, 128, run_nf4, "matmul_n%c_%s/M=%d,out=%d,in=%d%s", fwd ? 't' : 'n',
+                                      dq ? "nf4dq" : "nf4", nf4[s][0], nf4[s][1], nf4[s][2],
+                                      s == 1 ? ",beta=0.5" : "");
+                c->p[P_TB] = fwd, c->p[P_DT] = dq, c->p[P_M] = nf4[s][0], c->p[P_N] = nf4[s][1];
+                c->p[P_K] = nf4[s][2], c->p[P_BETA] = s == 1;
+            }
+    for (int dq = 0; dq < 2; dq++) {
+        vkt_case *c = vkt_add(cases, &n, 128, run_nf4, "matmul_nt_%s/identity: dequantized values bit-exact,out=33,in=100",
+                              dq ? "nf4dq" : "nf4");
+        c->p[P_TB] = 1, c->p[P_DT] = dq, c->p[P_M] = 100, c->p[P_N] = 33, c->p[P_K] = 100, c->p[P_PREC] = 1;
+    }
+    vkt_add(cases, &n, 128, run_errors, "matmul/overrun and NF4 misuse refused at sync");
     return vkt_run("vk_matmul", cases, n);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/backend/vulkan/vk_ops.h"
+#include "engine/quant/nf4_weight.h"
 
 typedef struct vk_buf {
     tb_buf base;            /* first: backend.h hands out &base */
@@ -270,14 +271,32 @@ static void be_rmsnorm_forward(tb_backend *be, tb_view out, tb_view rstd, tb_vie
     RUN(tb_vk_rmsnorm_forward(b->ctx, vo, vr, vi, vw, U32(N), U32(D), eps, &err_));
 }
 
+/* B an NF4 weight: its buffers (tb_nf4_weight_create uploaded them) and the host tensor's
+ * shape, block sizes and offset go to the shader. */
+static void matmul_nf4(vk_backend *b, tb_view c, tb_view a, const tb_nf4_weight *w, int64_t M, int64_t N, int64_t K,
+                       int flags, float alpha, float beta)
+{
+    const tb_nf4 *q = w->host;
+    bool dq = tb_nf4_is_double_quant(q);
+    OUT(vc, c);
+    IN(va, a);
+    IN(vcodes, tb_view_of(w->codes));
+    IN(vabs, dq ? TB_VIEW_NONE : tb_view_of(w->absmax));
+    IN(vq, dq ? tb_view_of(w->qabsmax) : TB_VIEW_NONE);
+    IN(vn, dq ? tb_view_of(w->nested_absmax) : TB_VIEW_NONE);
+    IN(vm, dq ? tb_view_of(w->nested_map) : TB_VIEW_NONE);
+    tb_vk_nf4 vw = {vcodes.buf, vabs.buf, vq.buf, vn.buf, vm.buf, U32(q->rows), U32(q->cols), U32(q->blocksize),
+                    U32(q->nested_blocksize), dq, q->offset};
+    RUN(tb_vk_matmul_nf4(b->ctx, vc, va, &vw, U32(M), U32(N), U32(K), flags & TB_MM_TRANS_A, flags & TB_MM_TRANS_B,
+                         alpha, beta, &err_));
+}
+
 static void be_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview w, int64_t M, int64_t N, int64_t K,
                       int flags, float alpha, float beta)
 {
     vk_backend *b = vkb(be);
     if (w.nf4) {
-        tb_error err;
-        note(b, tb_fail(&err, TB_ERR_UNSUPPORTED, "matmul: NF4 weights are not supported by the "
-                        "Vulkan backend yet (QLoRA runs on --backend cpu)"), &err);
+        matmul_nf4(b, c, a, w.nf4, M, N, K, flags, alpha, beta);
         return;
     }
     OUT(vc, c);

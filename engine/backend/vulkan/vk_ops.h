@@ -24,6 +24,22 @@ tb_status tb_vk_matmul(tb_vk_ctx *ctx, tb_vk_view c, tb_vk_view a, tb_vk_view b,
                        uint32_t N, uint32_t K, bool trans_a, bool trans_b, bool round_a,
                        float alpha, float beta, tb_error *err);
 
+/* An NF4 weight [rows, cols] on the device (engine/quant/nf4_weight.h's buffers): codes
+ * (rows*cols+1)/2 bytes, high nibble first; absmax F32 per block, or with dq qabsmax U8 per
+ * block + nested_absmax F32 per nested block + nested_map F32 (256) + offset. */
+typedef struct tb_vk_nf4 {
+    tb_vk_buffer *codes, *absmax, *qabsmax, *nested_absmax, *nested_map;
+    uint32_t rows, cols, blocksize, nested_blocksize;
+    bool dq;
+    float offset;
+} tb_vk_nf4;
+
+/* C (M,N) = alpha op(A) W' + beta C with W = dequant(w) [rows, cols] read in the shader:
+ * trans_b: W' = W^T (forward, N = rows, K = cols), else W' = W (input gradient, K = rows,
+ * N = cols). trans_a is refused (TB_ERR_UNSUPPORTED): a frozen base has no gradient. */
+tb_status tb_vk_matmul_nf4(tb_vk_ctx *ctx, tb_vk_view c, tb_vk_view a, const tb_vk_nf4 *w, uint32_t M, uint32_t N,
+                           uint32_t K, bool trans_a, bool trans_b, float alpha, float beta, tb_error *err);
+
 /* --- elementwise, reductions, optimizer (vk_ops_elt.c) -------------------------------- */
 tb_status tb_vk_fill_f32(tb_vk_ctx *ctx, tb_vk_view x, float value, size_t n, tb_error *err);
 tb_status tb_vk_copy(tb_vk_ctx *ctx, tb_vk_view dst, tb_vk_view src, size_t n, tb_error *err);

@@ -20,6 +20,7 @@
     _Static_assert((size) <= 128, #tag " exceeds Vulkan's 128 push-constant bytes")
 
 TB_PC_STRUCT(tb_pc_matmul, TB_PC_MATMUL, TB_PC_MATMUL_SIZE);
+TB_PC_STRUCT(tb_pc_matmul_nf4, TB_PC_MATMUL_NF4, TB_PC_MATMUL_NF4_SIZE);
 TB_PC_STRUCT(tb_pc_ew, TB_PC_EW, TB_PC_EW_SIZE);
 TB_PC_STRUCT(tb_pc_rows, TB_PC_ROWS, TB_PC_ROWS_SIZE);
 TB_PC_STRUCT(tb_pc_rope, TB_PC_ROPE, TB_PC_ROPE_SIZE);
