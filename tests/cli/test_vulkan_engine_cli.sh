@@ -2,7 +2,10 @@
 # tunebench logits / generate with --backend vulkan against --backend cpu on every reference
 # tiny model (tests/reference/llama: GQA, MQA + tied head, llama3 RoPE, head dim 6, bf16
 # weights, Qwen2 q/k/v bias, a 320 vocabulary): the same logits to 1e-4 of their largest
-# magnitude, the same greedy tokens. Skips when no usable Vulkan device exists.
+# magnitude, the same greedy tokens. tunebench grad --backend vulkan: the loss and every
+# adapter gradient (and, with --full, every weight gradient) equal the CPU's to 1e-4; the
+# same for logits and grad with the linears in NF4 (--quant nf4 / nf4-dq, QLoRA). Skips
+# when no usable Vulkan device exists.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 TB=${TUNEBENCH:?set TUNEBENCH to the binary}
@@ -46,6 +49,32 @@ for dir in "$SRC"/tests/reference/llama/*/; do
     g_cpu=$("$TB" generate --model "$dir" --ids "$ids" --max-new 6 --backend cpu 2>/dev/null)
     g_vk=$("$TB" generate --model "$dir" --ids "$ids" --max-new 6 --backend vulkan 2>/dev/null)
     tap_eq "vulkan generate/$name greedy tokens equal the CPU's" "$g_vk" "$g_cpu"
+done
+
+# grad: one forward/backward with an adapter (or --full) on each backend
+DIFF=${TB_ST_DIFF:?set TB_ST_DIFF to the st_diff tool}
+IDS=11,5,56,54,17,89,76,93,12,36,60,73,42,56,50,21,69,76,33,84,37,91,89,19
+grad_pair() { # name flags...
+    local name=$1; shift
+    "$TB" grad "$@" --ids "$IDS" --out "$W/g_cpu.st" --backend cpu >/dev/null 2>"$W/err"
+    "$TB" grad "$@" --ids "$IDS" --out "$W/g_vk.st" --backend vulkan >/dev/null 2>"$W/err"; rc=$?
+    tap_eq "vulkan grad/$name exits 0" "$rc" 0
+    tap_check "vulkan grad/$name: loss and gradients equal the CPU's ($("$DIFF" "$W/g_vk.st" "$W/g_cpu.st" 1e-4 2>&1))" \
+        "$DIFF" "$W/g_vk.st" "$W/g_cpu.st" 1e-4
+}
+for c in llama_gqa_f32 llama_tied_mqa_f32 llama_headdim6_f32 qwen2_bias_f32; do
+    R=$SRC/tests/reference/llama/$c
+    grad_pair "$c,adapter,T=24" --model "$R" --adapter "$R/adapter"
+done
+R=$SRC/tests/reference/llama/llama_gqa_f32
+grad_pair "llama_gqa_f32,--full,T=24" --model "$R" --full
+for q in nf4 nf4-dq; do
+    grad_pair "llama_gqa_f32,adapter,--quant $q,T=24" --model "$R" --adapter "$R/adapter" --quant $q
+    "$TB" logits --model "$R" --ids "$IDS" --out "$W/cpu.st" --backend cpu --quant $q 2>"$W/err"
+    "$TB" logits --model "$R" --ids "$IDS" --out "$W/vk.st" --backend vulkan --quant $q 2>"$W/err"
+    d=$(rel_diff "$W/cpu.st" "$W/vk.st" 2>&1)
+    tap_check "vulkan logits/llama_gqa_f32,--quant $q equal the CPU's (max diff $d of max |logit|)" \
+        awk -v d="$d" 'BEGIN { exit !(d + 0 == d && d <= 1e-4) }'
 done
 "$TB" logits --model "$SRC/tests/reference/llama/llama_gqa_f32" --ids 1,2 --out "$W/x" --backend vulkan \
     --device 99 >/dev/null 2>"$W/err"; rc=$?

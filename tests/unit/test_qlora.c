@@ -25,6 +25,7 @@
 #include "engine/quant/quant8.h"
 #include "engine/quant/tiled_matmul.h"
 #include "engine/train/grad.h"
+#include "engine/train/trainer.h"
 #include "cpu_fixture.h"
 #include "tiny_model.h"
 
@@ -477,6 +478,47 @@ static void test_quantized_limits(void **state)
     tb_llama_free(m);
 }
 
+/* LoRA asked on a -bnb-4bit checkpoint trains QLoRA of the checkpoint's kind (an info event
+ * says so); full fine-tuning on it is refused, naming --mode. */
+static void test_trainer_bnb(void **state)
+{
+    (void)state;
+    const char *root = getenv("TB_SOURCE_ROOT");
+    if (!root)
+        skip();
+    char src[600], p[700], q[700];
+    snprintf(src, sizeof src, "%s/tests/reference/llama/llama_vocab320_f32", root);
+    const char *dir = path_in("bnb-vocab320");
+    rewrite(src, dir, true, true);
+    char *tok;
+    size_t len;
+    tb_error err;
+    snprintf(p, sizeof p, "%s/tokenizer.json", src);
+    snprintf(q, sizeof q, "%s/tokenizer.json", dir);
+    assert_int_equal(tb_read_file(p, &tok, &len, &err), TB_OK);
+    assert_int_equal(tb_atomic_write(q, tok, len, &err), TB_OK);
+    free(tok);
+    tb_train_options o;
+    tb_train_options_init(&o);
+    snprintf(o.model, sizeof o.model, "%s", dir);
+    snprintf(o.data, sizeof o.data, "%s/datasets/examples/alpaca_clean.jsonl", root);
+    snprintf(o.out, sizeof o.out, "%s", path_in("runs"));
+    o.be.threads = 2, o.batch = 2, o.grad_accum = 1, o.max_steps = 2, o.save_steps = 0, o.eval_steps = 0;
+    tb_trainer *t;
+    if (tb_trainer_create(&t, &o, NULL, NULL, NULL, &err) != TB_OK)
+        fail_msg("%s: %s", err.field, err.message);
+    assert_int_equal(tb_trainer_options(t)->mode, TB_TRAIN_QLORA_DQ);
+    tb_run_event ev[8];
+    size_t n = tb_trainer_events(t, 0, ev, 8);
+    assert_true(n >= 1);
+    assert_non_null(strstr(ev[0].message, "pre-quantized nf4-dq checkpoint"));
+    assert_int_equal(tb_trainer_run(t, &err), TB_OK);
+    tb_trainer_free(t);
+    o.mode = TB_TRAIN_FULL;
+    assert_int_equal(tb_trainer_create(&t, &o, NULL, NULL, NULL, &err), TB_ERR_UNSUPPORTED);
+    assert_string_equal(err.field, "mode");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_bnb_checkpoint),
         cmocka_unit_test(test_nonfinite_refused),
         cmocka_unit_test(test_quantized_limits),
+        cmocka_unit_test(test_trainer_bnb),
     };
     return cmocka_run_group_tests_name("qlora", tests, group_setup, group_teardown);
 }
