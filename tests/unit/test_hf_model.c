@@ -135,8 +135,8 @@ static void test_refusals(void **state)
     expect_refusal("gelu", &s, TB_ERR_UNSUPPORTED, "hidden_act", "config.json", "gelu");
     s = base;
     s.extra = "\"quantization_config\":{\"quant_method\":\"bitsandbytes\",\"load_in_4bit\":true,"
-              "\"bnb_4bit_quant_type\":\"nf4\"}";
-    expect_refusal("bnb", &s, TB_ERR_UNSUPPORTED, "quantization_config", "bnb", "bitsandbytes");
+              "\"bnb_4bit_quant_type\":\"fp4\"}"; /* NF4 checkpoints load: tests/unit/test_qlora.c */
+    expect_refusal("bnb-fp4", &s, TB_ERR_UNSUPPORTED, "quantization_config.bnb_4bit_quant_type", "config.json", "fp4");
 
     /* no weights at all; pickle only; not a directory; broken index */
     tb_hf_model *m;
