@@ -8,7 +8,8 @@
  *   bench_train [--dim 256 --layers 8 --heads 8 --kv-heads 4 --ffn 688 --vocab 2048]
  *               [--seq 256 --batch 8 --rank 16 --alpha 32 --targets q,k,v,o]
  *               [--steps 8 --warmup 2] [--dtype f32|bf16] [--precision f32|bf16] [--threads N]
- *               [--checkpointing 1] [--untied 1] [--profile 1] [--peak 1] */
+ *               [--checkpointing 1] [--untied 1] [--profile 1] [--peak 1]
+ *               [--quant nf4|nf4-dq] (QLoRA: the linears quantized at load) [--backend cpu|vulkan] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
     long D = 256, L = 8, H = 8, Hkv = 4, F = 688, V = 2048, T = 256, B = 8, R = 16, steps = 8, warmup = 2;
     long threads = 2, profile = 0, peak = 1, ckpt = 0, untied = 0;
     double alpha = 32;
-    const char *targets = "q,k,v,o", *dtype = "f32", *precision = "f32";
+    const char *targets = "q,k,v,o", *dtype = "f32", *precision = "f32", *quant = "none", *backend = "cpu";
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         long *lp = !strcmp(k, "--dim") ? &D : !strcmp(k, "--layers") ? &L : !strcmp(k, "--heads") ? &H
@@ -68,6 +69,10 @@ int main(int argc, char **argv)
             dtype = v;
         else if (!strcmp(k, "--precision"))
             precision = v;
+        else if (!strcmp(k, "--quant"))
+            quant = v;
+        else if (!strcmp(k, "--backend"))
+            backend = v;
         else {
             fprintf(stderr, "bench_train: unknown flag %s\n", k);
             return 2;
@@ -84,11 +89,24 @@ int main(int argc, char **argv)
                              .device = -1};
     tb_backend *be;
     tb_llama *m;
-    if (tb_backend_create(&be, "cpu", &bo, NULL, 0, &err) != TB_OK)
+    tb_quant_mode qm;
+    if (!tb_quant_mode_parse(quant, &qm)) {
+        fprintf(stderr, "bench_train: --quant %s is not none, nf4 or nf4-dq\n", quant);
+        return 2;
+    }
+    if (tb_backend_create(&be, backend, &bo, NULL, 0, &err) != TB_OK)
         bench_die("bench_train", &err);
     double peak_gflops = peak ? sgemm_peak(be) : 0;
-    if (tb_llama_load(&m, dir, be, &err) != TB_OK)
+    double rss0 = bench_peak_rss_mib();
+    if (tb_llama_load_quant(&m, dir, be, qm, &err) != TB_OK)
         bench_die("bench_train", &err);
+    if (m->n_nf4)
+        printf("# %s: %lld linears in NF4, %lld bytes (%.3f bits/weight); peak RSS %.0f MiB before the load, %.0f "
+               "after\n",
+               tb_quant_mode_name(m->quant), (long long)m->n_nf4, (long long)m->nf4_bytes,
+               8.0 * (double)m->nf4_bytes /
+                   (double)(L * (D * (H * (D / H)) * 2 + 2 * D * (Hkv * (D / H)) + 3 * D * F)),
+               rss0, bench_peak_rss_mib());
     tb_lora_targets tg;
     if (tb_lora_targets_parse(targets, &tg, &err) != TB_OK)
         bench_die("bench_train", &err);
@@ -157,7 +175,9 @@ int main(int argc, char **argv)
     tb_mem_get_stats(&ms);
     tb_mem_options mo = {.batch = B, .seq = T, .checkpointing = ckpt != 0, .base_dtype = dt, .rank = R, .targets = tg};
     tb_mem_estimate me;
-    tb_plan_memory(&m->cfg, TB_TRAIN_LORA, &mo, &me);
+    tb_plan_memory(&m->cfg, m->quant == TB_QUANT_NF4 ? TB_TRAIN_QLORA : m->quant == TB_QUANT_NF4_DQ ? TB_TRAIN_QLORA_DQ
+                                                                                                 : TB_TRAIN_LORA,
+                   &mo, &me);
     printf("# memory: engine peak %.1f MiB (accounted: weights %.1f, activations %.1f, adapter+grads+optimizer %.1f, "
            "scratch %.1f), calculator %.1f MiB (activations %.1f)\n",
            (double)ms.total_peak / 1048576.0, (double)ms.peak[TB_MEM_WEIGHTS] / 1048576.0,
@@ -169,10 +189,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         lo_t = fmin(lo_t, times[i]), hi_t = fmax(hi_t, times[i]);
     double med = bench_median(times, n), gf = flops / med / 1e9;
-    printf("RESULT train tag=tunebench dtype=%s precision=%s threads=%ld tokens_per_step=%ld median_step_s=%.4f "
-           "min_step_s=%.4f max_step_s=%.4f tokens_per_s=%.1f peak_rss_mib=%.0f gflop_per_step=%.1f "
-           "achieved_gflops=%.1f",
-           dtype, precision, threads, (long)N, med, lo_t, hi_t, (double)N / med, bench_peak_rss_mib(), flops / 1e9, gf);
+    printf("RESULT train tag=tunebench dtype=%s precision=%s quant=%s backend=%s threads=%ld tokens_per_step=%ld "
+           "median_step_s=%.4f min_step_s=%.4f max_step_s=%.4f tokens_per_s=%.1f peak_rss_mib=%.0f "
+           "engine_peak_mib=%.1f calc_mib=%.1f gflop_per_step=%.1f achieved_gflops=%.1f",
+           dtype, precision, tb_quant_mode_name(m->quant), backend, threads, (long)N, med, lo_t, hi_t, (double)N / med,
+           bench_peak_rss_mib(), (double)ms.total_peak / 1048576.0, (double)me.total / 1048576.0, flops / 1e9, gf);
     if (peak)
         printf(" mfu=%.3f (peak %.1f)", gf / peak_gflops, peak_gflops);
     printf("\n");

@@ -4,8 +4,9 @@
 #   1. the device as Vulkan sees it (tunebench devices)             ~5 s
 #   2. every Vulkan kernel suite, on the GPU's tiles and limits, against the CPU backend;
 #      logits/generate --backend vulkan vs cpu on the reference models   ~40 s
-#   3. vk_bench: FMA peak, matmul GFLOP/s per shape vs that peak,
-#      attention, LoRA step proxy tokens/s (DEMO, SMOL)             ~60 s
+#   3. vk_bench: FMA peak, matmul GFLOP/s per shape vs that peak, attention, and the real
+#      trainer (tb_trainer, as `tunebench train --backend vulkan`) in tokens/s: LoRA on DEMO
+#      and SMOL (q,k,v,o; all linears; bf16 base), QLoRA nf4-dq on SMOL  ~120 s
 #   4. the engine's forward and decode (bench_model --backend vulkan), SMOL shape  ~30 s
 #   5. the PyTorch CUDA peer on the same shapes, same run           ~90 s
 # Everything lands in $OUT (the device tool brings it back); summary.txt holds the
@@ -34,13 +35,14 @@ for t in .gl/bin/test_vk_*; do
         tee -a "$out/summary.txt"
 done
 
-TUNEBENCH=.gl/bin/tunebench TB_SOURCE_ROOT=$PWD timeout 120 bash tests/cli/test_vulkan_engine_cli.sh \
+TUNEBENCH=.gl/bin/tunebench TB_SOURCE_ROOT=$PWD TB_ST_DIFF=.gl/bin/st_diff timeout 120 bash tests/cli/test_vulkan_engine_cli.sh \
     >"$out/engine_cli.tap" 2>&1
 echo "test_vulkan_engine_cli: rc=$? $(grep -c '^ok' "$out/engine_cli.tap") ok, $(grep -c '^not ok' "$out/engine_cli.tap") not ok" |
     tee -a "$out/summary.txt"
 
 log "3. vk_bench"
-timeout 200 .gl/bin/vk_bench --runs 5 ${GPU_CHECK_QUICK:+--quick} 2>&1 | tee "$out/vk_bench.txt" | grep -E '^(RESULT|#)' | tee -a "$out/summary.txt"
+timeout 200 .gl/bin/vk_bench --runs 5 ${GPU_CHECK_QUICK:+--quick} --tokenizer tests/reference/llama/llama_vocab320_f32 2>&1 |
+    tee "$out/vk_bench.txt" | grep -E '^(RESULT|#)' | tee -a "$out/summary.txt"
 peak=$(awk '/^RESULT peak/ {sub("fp32_fma_gflops=", "", $3); print $3}' "$out/vk_bench.txt")
 
 log "4. engine forward (B 4 x T 512) and decode, SmolLM2-135M shape, random weights"
@@ -68,9 +70,9 @@ peer fwd_bf16 $smol --mode forward --dtype bfloat16
 peer fwd_f32 $smol --mode forward
 peer gen_bf16 $smol --mode generate --dtype bfloat16 --steps 3 --warmup 1
 
-log "6. tokens/s, Vulkan vs PyTorch CUDA"
+log "6. tokens/s, the trainer on Vulkan vs PyTorch CUDA"
 for tag in demo smol smol_all smol_bf16; do
-    ours=$(awk -v t="$tag" '$1 == "RESULT" && $2 == "step" && $3 == t {for (i = 4; i <= NF; i++) if ($i ~ /^tokens_per_s=/) {sub("tokens_per_s=", "", $i); print $i}}' "$out/vk_bench.txt")
+    ours=$(awk -v t="$tag" '$1 == "RESULT" && $2 == "trainer" && $3 == t {for (i = 4; i <= NF; i++) if ($i ~ /^tokens_per_s=/) {sub("tokens_per_s=", "", $i); print $i}}' "$out/vk_bench.txt")
     theirs=$(awk '/^RESULT train/ {for (i = 1; i <= NF; i++) if ($i ~ /^tokens_per_s=/) {sub("tokens_per_s=", "", $i); print $i}}' "$out/torch_$tag.txt" 2>/dev/null)
     if [ -n "$ours" ] && [ -n "$theirs" ]; then
         echo "$tag: vulkan ${ours} tokens/s, pytorch-cuda ${theirs} tokens/s, ratio $(awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%.2f", a / b}')" |
@@ -79,6 +81,10 @@ for tag in demo smol smol_all smol_bf16; do
         echo "$tag: missing a figure (vulkan '${ours}', pytorch '${theirs}')" | tee -a "$out/summary.txt"
     fi
 done
+trainer_tps() { awk -v t="$1" '$1 == "RESULT" && $2 == "trainer" && $3 == t {for (i = 4; i <= NF; i++) if ($i ~ /^tokens_per_s=/) {sub("tokens_per_s=", "", $i); print $i}}' "$out/vk_bench.txt"; }
+q=$(trainer_tps smol_qlora); b=$(trainer_tps smol_bf16)
+echo "QLoRA nf4-dq vs LoRA bf16, SMOL, both on Vulkan: ${q:-?} vs ${b:-?} tokens/s$( [ -n "$q" ] && [ -n "$b" ] && awk -v a="$q" -v b="$b" 'BEGIN {printf ", ratio %.2f", a / b}')" |
+    tee -a "$out/summary.txt"
 tps() { awk -v k="$2" '$1 == "RESULT" && $2 == k {for (i = 1; i <= NF; i++) if ($i ~ /^tokens_per_s=/) {sub("tokens_per_s=", "", $i); print $i; exit}}' "$1" 2>/dev/null; }
 for pair in "forward bf16:engine_fwd_bf16:torch_fwd_bf16:forward" "forward f32:engine_fwd_f32:torch_fwd_f32:forward" \
             "decode bf16:engine_gen:torch_gen_bf16:generate_decode"; do

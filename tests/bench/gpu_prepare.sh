@@ -4,8 +4,8 @@
 # The device machine has the NVIDIA driver and its Vulkan ICD, python3 with CUDA PyTorch,
 # but none of our build dependencies and no Vulkan loader. So: build here, and collect
 # into .gl/ (git-ignored) what the run there needs:
-#   .gl/bin/    tunebench, the Vulkan test suites, vk_bench, bench_model (release build, no
-#               oneDNN)
+#   .gl/bin/    tunebench, the Vulkan test suites, vk_bench, bench_model, st_diff (release
+#               build, no oneDNN)
 #   .gl/lib/    every shared library those link that is not part of glibc, and the Vulkan
 #               loader libvulkan.so.1 (opened at run time, so ldd does not list it)
 #   .gl/bench/  the shared PyTorch peer ../shared/bench/torch_lora_bench.py (not ours to
@@ -21,7 +21,8 @@ fi
 ninja -C $build >/dev/null
 rm -rf .gl/bin .gl/lib .gl/bench
 mkdir -p .gl/bin .gl/lib .gl/bench
-bins=($build/tui/tunebench $build/tests/bench/vk_bench $build/tests/bench/bench_model $build/tests/vulkan/test_vk_*)
+bins=($build/tui/tunebench $build/tests/bench/vk_bench $build/tests/bench/bench_model $build/tests/tools/st_diff
+      $build/tests/vulkan/test_vk_*)
 for b in "${bins[@]}"; do
     [ -x "$b" ] && [ -f "$b" ] && cp "$b" .gl/bin/
 done

@@ -1,8 +1,11 @@
 /* tunebench — Vulkan benchmarks: the device's f32 FMA peak, matmul GFLOP/s on the model
- * shapes of BENCHMARKING.md (DEMO, SMOL), attention, and the LoRA training-step proxy
- * (lora_step.c) in tokens/s. One RESULT line per measurement, medians of --runs.
+ * shapes of BENCHMARKING.md (DEMO, SMOL), attention, and the real trainer (tb_trainer, what
+ * `tunebench train --backend vulkan` runs; trainer_bench.h) in tokens/s: LoRA on DEMO and
+ * SMOL (q,k,v,o; all linears; bf16 base) and QLoRA (nf4-dq) on SMOL. One RESULT line per
+ * measurement, medians of --runs (trainer: of the steps after warm-up).
  *
- *   vk_bench [--device N] [--only peak,matmul,attention,step] [--quick] [--runs N]
+ *   vk_bench [--device N] [--only peak,matmul,attention,train] [--quick] [--runs N]
+ *            [--tokenizer DIR|FILE]   (default tests/reference/llama/llama_vocab320_f32)
  *
  * --quick: small shapes only (lavapipe, correctness of the harness); without it the full
  * DEMO and SMOL shapes (a GPU: tests/bench/gpu_check.sh). */
@@ -16,7 +19,7 @@
 #include "engine/backend/vulkan/vk_backend.h"
 #include "engine/backend/vulkan/vk_context.h"
 #include "engine/backend/vulkan/vk_push.h"
-#include "tests/bench/lora_step.h"
+#include "tests/bench/trainer_bench.h"
 
 static bool g_quick;
 static int g_runs = 5;
@@ -215,45 +218,15 @@ static void bench_attention(const char *name, int64_t B, int64_t T, int64_t H, i
         g_be->ops->buf_free(g_be, all[i]);
 }
 
-/* ---------------------------------------------------------------------- training step */
-
-static void bench_step(const lora_shape *s, int steps)
-{
-    lora_step *st;
-    tb_error err;
-    if (lora_step_init(&st, g_be, s, &err) != TB_OK) {
-        char buf[1024];
-        printf("RESULT step %s skipped: %s\n", s->name, tb_error_format(&err, buf, sizeof buf));
-        return;
-    }
-    double t[64];
-    float loss = 0, first = 0, gnorm = 0;
-    int n = 0;
-    for (int i = 1; i <= steps + 2 && n < 64; i++) {
-        double t0 = now_s();
-        if (lora_step_run(st, i, &loss, &gnorm, &err) != TB_OK)
-            die("step", &err);
-        if (i == 1)
-            first = loss;
-        if (i > 2)   /* two warm-up steps */
-            t[n++] = now_s() - t0;
-    }
-    double med = median(t, n), tokens = (double)(s->B * s->T);
-    printf("RESULT step %s tokens_per_step=%.0f median_step_s=%.4f min=%.4f max=%.4f tokens_per_s=%.1f "
-           "gflops=%.0f loss_first=%.4f loss_last=%.4f grad_norm=%.4g\n", s->name, tokens, med, t[0], t[n - 1],
-           tokens / med, lora_step_flops(s) / med / 1e9, (double)first, (double)loss, (double)gnorm);
-    lora_step_free(st);
-}
-
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"device", required_argument, NULL, 'd'}, {"only", required_argument, NULL, 'o'},
         {"quick", no_argument, NULL, 'q'},        {"runs", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
+        {"tokenizer", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
     };
     int device = -1, c;
-    const char *only = "peak,matmul,attention,step";
+    const char *only = "peak,matmul,attention,train", *tokenizer = "tests/reference/llama/llama_vocab320_f32";
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c == 'd')
             device = atoi(optarg);
@@ -263,6 +236,8 @@ int main(int argc, char **argv)
             g_quick = true;
         else if (c == 'r')
             g_runs = atoi(optarg) > 0 ? atoi(optarg) : 1;
+        else if (c == 't')
+            tokenizer = optarg;
         else
             return 2;
     }
@@ -296,22 +271,28 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
     }
-    if (strstr(only, "step")) {
-        /* BENCHMARKING.md's shapes; --quick runs a toy one through the same code. */
-        static const lora_shape tiny = {"tiny", 64, 2, 4, 2, 172, 512, 32, 2, 8, true, TB_DTYPE_F32};
-        static const lora_shape demo = {"demo", 256, 8, 8, 4, 688, 2048, 256, 8, 16, true, TB_DTYPE_F32};
-        static const lora_shape smol = {"smol", 576, 30, 9, 3, 1536, 49152, 512, 4, 16, true, TB_DTYPE_F32};
-        static const lora_shape smol_all = {"smol_all", 576, 30, 9, 3, 1536, 49152, 512, 4, 16, false, TB_DTYPE_F32};
-        static const lora_shape smol_bf16 = {"smol_bf16", 576, 30, 9, 3, 1536, 49152, 512, 4, 16, true, TB_DTYPE_BF16};
+    g_be->ops->destroy(g_be); /* the trainer opens the device itself */
+    if (strstr(only, "train") || strstr(only, "step")) {
+        /* BENCHMARKING.md's shapes through the real trainer; --quick runs a toy one. */
+        static const trainer_shape tiny = {"tiny", 64, 2, 4, 2, 172, 512, 32, 2, 8, "q,k,v,o", TB_DTYPE_F32,
+                                           TB_QUANT_NONE};
+        static const trainer_shape tiny_q = {"tiny_qlora", 64, 2, 4, 2, 172, 512, 32, 2, 8, "q,k,v,o", TB_DTYPE_BF16,
+                                             TB_QUANT_NF4_DQ};
+        static const trainer_shape shapes[] = {
+            {"demo", 256, 8, 8, 4, 688, 2048, 256, 8, 16, "q,k,v,o", TB_DTYPE_F32, TB_QUANT_NONE},
+            {"smol", 576, 30, 9, 3, 1536, 49152, 512, 4, 16, "q,k,v,o", TB_DTYPE_F32, TB_QUANT_NONE},
+            {"smol_all", 576, 30, 9, 3, 1536, 49152, 512, 4, 16, "all-linear", TB_DTYPE_F32, TB_QUANT_NONE},
+            {"smol_bf16", 576, 30, 9, 3, 1536, 49152, 512, 4, 16, "q,k,v,o", TB_DTYPE_BF16, TB_QUANT_NONE},
+            {"smol_qlora", 576, 30, 9, 3, 1536, 49152, 512, 4, 16, "q,k,v,o", TB_DTYPE_BF16, TB_QUANT_NF4_DQ},
+        };
+        trainer_result r;
         if (g_quick) {
-            bench_step(&tiny, 3);
+            trainer_bench_run(&tiny, "vulkan", &opt, tokenizer, 1, 3, &r);
+            trainer_bench_run(&tiny_q, "vulkan", &opt, tokenizer, 1, 3, &r);
         } else {
-            bench_step(&demo, 8);
-            bench_step(&smol, 5);
-            bench_step(&smol_all, 5);
-            bench_step(&smol_bf16, 5);
+            for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+                trainer_bench_run(&shapes[i], "vulkan", &opt, tokenizer, 2, i == 0 ? 8 : 5, &r);
         }
     }
-    g_be->ops->destroy(g_be);
     return 0;
 }
