@@ -15,6 +15,7 @@
 
 #include "engine/eval/judge.h"
 #include "engine/eval/metrics.h"
+#include "engine/eval/report.h"
 
 static void test_exact_match_strips(void **state)
 {
@@ -189,6 +190,77 @@ static void test_judge_commands(void **state)
     assert_int_equal(s.accuracy, 2);
 }
 
+
+/* ------------------------------------------------------------------ report */
+
+static char *dup(const char *s)
+{
+    char *p = malloc(strlen(s) + 1);
+    strcpy(p, s);
+    return p;
+}
+
+/* 2 examples x (base, adapter): base gets neither right, the adapter one exactly. */
+static void test_report_two_sides(void **state)
+{
+    (void)state;
+    tb_eval_report r;
+    tb_error err;
+    const char *names[2] = {"base", "ft"};
+    assert_int_equal(tb_eval_report_init(&r, 2, names, 2, &err), TB_OK);
+    r.data_path = dup("eval.jsonl");
+    r.general_path = dup("general.txt");
+    r.ex[0] = (tb_eval_example){dup("Capital of France?"), dup("Paris"), 1};
+    r.ex[1] = (tb_eval_example){dup("2+2?"), dup("4"), 2};
+    /* losses: base 2 tokens nll 4 and 1 token nll 3 -> 7/3; ft 2 tokens nll 1 and 1 token nll 0.5 -> 0.5 */
+    *tb_eval_report_cell(&r, 0, 0) = (tb_eval_cell){.nll = 4, .tokens = 2};
+    *tb_eval_report_cell(&r, 1, 0) = (tb_eval_cell){.nll = 3, .tokens = 1};
+    *tb_eval_report_cell(&r, 0, 1) = (tb_eval_cell){.nll = 1, .tokens = 2};
+    *tb_eval_report_cell(&r, 1, 1) = (tb_eval_cell){.nll = 0.5, .tokens = 1};
+    tb_eval_cell_set_generation(tb_eval_report_cell(&r, 0, 0), dup("London, I think"), "Paris");
+    tb_eval_cell_set_generation(tb_eval_report_cell(&r, 1, 0), dup("five"), "4");
+    tb_eval_cell_set_generation(tb_eval_report_cell(&r, 0, 1), dup("Paris\n"), "Paris");
+    tb_eval_cell_set_generation(tb_eval_report_cell(&r, 1, 1), dup("44"), "4");
+    r.general_ppl[0] = 20, r.general_ppl[1] = 30;
+    tb_eval_report_finish(&r, 0.10);
+    assert_true(fabs(tb_eval_summary_loss(&r.sum[0]) - 7.0 / 3) < 1e-12);
+    assert_true(fabs(tb_eval_summary_loss(&r.sum[1]) - 0.5) < 1e-12);
+    assert_true(tb_eval_summary_exact_rate(&r.sum[0]) == 0.0);
+    assert_true(tb_eval_summary_exact_rate(&r.sum[1]) == 0.5);
+    /* base ratios 5/15 and 1/4; ft 5/6 (len() does not strip) and 1/2 */
+    assert_true(fabs(tb_eval_summary_len_ratio(&r.sum[0]) - (5.0 / 15 + 0.25) / 2) < 1e-12);
+    assert_true(fabs(tb_eval_summary_len_ratio(&r.sum[1]) - (5.0 / 6 + 0.5) / 2) < 1e-12);
+    assert_true(r.reg[1].warn); /* 20 -> 30 is +50% */
+    assert_false(tb_eval_report_has_metric(&r, TB_METRIC_JUDGE_ACCURACY));
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    tb_eval_report_print(&r, f);
+    fclose(f);
+    assert_non_null(strstr(text, "Evaluation on 2 examples of eval.jsonl"));
+    assert_non_null(strstr(text, "exact match                0.00       0.50    +0.50"));
+    assert_non_null(strstr(text, "loss                       2.33       0.50    -1.83"));
+    assert_non_null(strstr(text, "WARNING: general-text perplexity rose 50.0%"));
+    assert_non_null(strstr(text, "#1 (line 1) Capital of France?"));
+    assert_non_null(strstr(text, "  ft         Paris \n")); /* newline shown as a space */
+    assert_non_null(strstr(text, "  exact match                0.00       1.00    +1.00"));
+    free(text);
+
+    json_t *j = tb_eval_report_json(&r);
+    json_t *s1 = json_array_get(json_object_get(j, "sides"), 1);
+    assert_true(json_real_value(json_object_get(json_object_get(s1, "summary"), "exact_match")) == 0.5);
+    assert_true(fabs(json_real_value(json_object_get(json_object_get(s1, "delta"), "loss")) - (0.5 - 7.0 / 3)) < 1e-12);
+    assert_true(json_is_true(json_object_get(json_object_get(s1, "regression"), "warn")));
+    json_t *e0 = json_array_get(json_object_get(j, "examples"), 0);
+    json_t *c01 = json_array_get(json_object_get(e0, "sides"), 1);
+    assert_string_equal(json_string_value(json_object_get(c01, "generated")), "Paris\n");
+    assert_true(json_real_value(json_object_get(c01, "exact_match")) == 1.0);
+    assert_null(json_object_get(j, "judge"));
+    json_decref(j);
+    tb_eval_report_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_judge_prompt_has_both_texts),
         cmocka_unit_test(test_judge_parse),
         cmocka_unit_test(test_judge_commands),
+        cmocka_unit_test(test_report_two_sides),
     };
     return cmocka_run_group_tests_name("eval_metrics", tests, NULL, NULL);
 }
