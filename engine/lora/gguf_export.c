@@ -54,7 +54,7 @@ static void store(void *dst, uint32_t type, const float *src, size_t n)
 }
 
 tb_status tb_lora_gguf_write(const tb_llama_config *cfg, int64_t rank, double alpha, bool rslora,
-                             const tb_lora_gguf_pair *pairs, size_t n, uint32_t type, const char *path,
+                             const tb_lora_pair *pairs, size_t n, uint32_t type, const char *path,
                              tb_lora_gguf_info *info, tb_error *err)
 {
     bool permute;
@@ -88,7 +88,7 @@ tb_status tb_lora_gguf_write(const tb_llama_config *cfg, int64_t rank, double al
     unsigned char *at = block;
     bool any_permuted = false;
     for (size_t i = 0; i < n && st == TB_OK; i++) {
-        const tb_lora_gguf_pair *p = &pairs[i];
+        const tb_lora_pair *p = &pairs[i];
         char base[64], name[80];
         if (p->layer < 0 || p->layer >= cfg->n_layers || p->module >= TB_LORA_MODULE_COUNT) {
             st = tb_fail(err, TB_ERR_INVALID, "pair %zu: layer %lld / module %d is not in the model", i,

@@ -21,16 +21,9 @@
 #include <stdint.h>
 
 #include "engine/core/error.h"
+#include "engine/lora/pair.h"
 #include "engine/lora/targets.h"
 #include "engine/model/config.h"
-
-/* One adapted linear, host f32 in torch layout. */
-typedef struct tb_lora_gguf_pair {
-    int64_t layer;
-    tb_lora_module module;
-    const float *a;   /* (R, in) */
-    const float *b;   /* (out, R) */
-} tb_lora_gguf_pair;
 
 typedef struct tb_lora_gguf_info {
     const char *arch;        /* general.architecture written */
@@ -54,7 +47,7 @@ void tb_lora_gguf_permute_rows(float *dst, const float *src, int64_t n_heads, in
  * path, atomically, tensors in `type` (TB_GGML_F32, F16 or BF16). Shapes come from cfg and
  * R; a layer outside the model is refused. info may be NULL. */
 tb_status tb_lora_gguf_write(const tb_llama_config *cfg, int64_t rank, double alpha, bool rslora,
-                             const tb_lora_gguf_pair *pairs, size_t n, uint32_t type, const char *path,
+                             const tb_lora_pair *pairs, size_t n, uint32_t type, const char *path,
                              tb_lora_gguf_info *info, tb_error *err);
 
 #endif

@@ -38,7 +38,7 @@ static float rnd(void)
 
 typedef struct adapter {
     float *a[L][TB_LORA_MODULE_COUNT], *b[L][TB_LORA_MODULE_COUNT];
-    tb_lora_gguf_pair pairs[L * TB_LORA_MODULE_COUNT];
+    tb_lora_pair pairs[L * TB_LORA_MODULE_COUNT];
     size_t n;
 } adapter;
 
@@ -55,7 +55,7 @@ static void make_adapter(adapter *ad, const tb_llama_config *c)
                 ad->a[l][m][i] = rnd();
             for (int64_t i = 0; i < out * R; i++)
                 ad->b[l][m][i] = rnd();
-            ad->pairs[ad->n++] = (tb_lora_gguf_pair){l, (tb_lora_module)m, ad->a[l][m], ad->b[l][m]};
+            ad->pairs[ad->n++] = (tb_lora_pair){l, (tb_lora_module)m, ad->a[l][m], ad->b[l][m]};
         }
 }
 
