@@ -30,7 +30,7 @@ static bool ends_with(const char *s, const char *suffix)
 static bool is_bnb_companion(const char *name)
 {
     static const char *const suffixes[] = {".weight.absmax", ".weight.quant_map", ".weight.nested_absmax",
-                                           ".weight.nested_quant_map", ".weight" TB_NF4_BNB_STATE_SUFFIX};
+                                           ".weight.nested_quant_map", (".weight" TB_NF4_BNB_STATE_SUFFIX)};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
         if (ends_with(name, suffixes[i]))
             return true;

@@ -1,26 +1,18 @@
 /* libFuzzer target: the GGUF reader on arbitrary bytes must return an error or a consistent
  * file, never crash or read out of bounds (run under ASan). */
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "engine/io/gguf.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz.gguf", 0);
+    char path[64];
+    int fd = fuzz_memfd(data, size, path, sizeof path);
     if (fd < 0)
         return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     tb_gguf *g;
     tb_error err;
     if (tb_gguf_open(&g, path, &err) == TB_OK) {
