@@ -42,7 +42,7 @@ tb_status tb_eval_nll(tb_llama *m, const int32_t *ids, const uint8_t *trained, i
     if (!logits)
         return tb_fail(err, TB_ERR_NOMEM, "out of memory for %lld x %lld logits", (long long)rows, (long long)V);
     tb_llama_acts acts;
-    tb_status st = tb_llama_acts_init(&acts, m, 1, T, false, rows, err);
+    tb_status st = tb_llama_acts_init(&acts, m, 1, T, TB_ACTS_INFERENCE, rows, err);
     if (st != TB_OK) {
         free(logits);
         return st;
