@@ -18,6 +18,22 @@ static double token_nll(const float *row, int64_t V, int32_t target)
     return mx + log(s) - (double)row[target];
 }
 
+tb_status tb_eval_logits(tb_llama *m, const int32_t *ids, int64_t T, int64_t row0, int64_t rows, float *out,
+                        tb_error *err)
+{
+    tb_llama_acts acts;
+    tb_status st = tb_llama_acts_init(&acts, m, 1, T, TB_ACTS_INFERENCE, rows, err);
+    if (st != TB_OK)
+        return st;
+    st = tb_llama_forward(m, &acts, ids, 1, T, NULL, err);
+    if (st == TB_OK) {
+        tb_llama_logits(m, &acts, row0, rows);
+        st = m->be->ops->download(m->be, out, acts.logits, (size_t)(rows * m->cfg.vocab_size), err);
+    }
+    tb_llama_acts_free(&acts);
+    return st;
+}
+
 tb_status tb_eval_nll(tb_llama *m, const int32_t *ids, const uint8_t *trained, int64_t n, double *nll,
                       int64_t *tokens, tb_error *err)
 {
@@ -41,18 +57,7 @@ tb_status tb_eval_nll(tb_llama *m, const int32_t *ids, const uint8_t *trained, i
     float *logits = malloc((size_t)(rows * V) * sizeof *logits);
     if (!logits)
         return tb_fail(err, TB_ERR_NOMEM, "out of memory for %lld x %lld logits", (long long)rows, (long long)V);
-    tb_llama_acts acts;
-    tb_status st = tb_llama_acts_init(&acts, m, 1, T, TB_ACTS_INFERENCE, rows, err);
-    if (st != TB_OK) {
-        free(logits);
-        return st;
-    }
-    st = tb_llama_forward(m, &acts, ids, 1, T, NULL, err);
-    if (st == TB_OK) {
-        tb_llama_logits(m, &acts, first, rows);
-        st = m->be->ops->download(m->be, logits, acts.logits, (size_t)(rows * V), err);
-    }
-    tb_llama_acts_free(&acts);
+    tb_status st = tb_eval_logits(m, ids, T, first, rows, logits, err);
     for (int64_t t = first; st == TB_OK && t <= last; t++) {
         if (trained && !trained[t + 1])
             continue;

@@ -17,6 +17,11 @@
 #include "engine/model/llama.h"
 #include "engine/tokenizer/tokenizer.h"
 
+/* Logits (rows, V) of positions row0 .. row0 + rows - 1 after a forward of ids (T tokens,
+ * batch 1) with whatever adapter is attached, into out (host). */
+tb_status tb_eval_logits(tb_llama *m, const int32_t *ids, int64_t T, int64_t row0, int64_t rows, float *out,
+                        tb_error *err);
+
 /* NLL summed over the trained targets of ids (n tokens); trained NULL: every token after the
  * first is a target. *tokens gets the number of targets. */
 tb_status tb_eval_nll(tb_llama *m, const int32_t *ids, const uint8_t *trained, int64_t n, double *nll,

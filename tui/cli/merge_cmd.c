@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/core/fs.h"
+#include "engine/eval/run.h"
 #include "engine/lora/adapter_set.h"
 #include "engine/lora/merge.h"
 #include "tui/cli/cli.h"
@@ -19,22 +20,6 @@ static void usage(FILE *out)
                  "Merges the adapter into a full-precision copy of the model (a 4-bit base is dequantized\n"
                  "first) and writes a complete Hugging Face model directory. Then it runs the merged model\n"
                  "and base + adapter on the same tokens and reports the largest logits difference.\n" TB_CLI_MODEL_USAGE);
-}
-
-/* Logits (T, V) of ids on m (with whatever adapter is attached). */
-static tb_status logits_of(tb_llama *m, const int32_t *ids, int64_t T, float *out, tb_error *err)
-{
-    tb_llama_acts a;
-    tb_status st = tb_llama_acts_init(&a, m, 1, T, TB_ACTS_INFERENCE, T, err);
-    if (st != TB_OK)
-        return st;
-    st = tb_llama_forward(m, &a, ids, 1, T, NULL, err);
-    if (st == TB_OK) {
-        tb_llama_logits(m, &a, 0, T);
-        st = m->be->ops->download(m->be, out, a.logits, (size_t)(T * m->cfg.vocab_size), err);
-    }
-    tb_llama_acts_free(&a);
-    return st;
 }
 
 int tb_cmd_merge(int argc, char **argv)
@@ -125,13 +110,13 @@ int tb_cmd_merge(int argc, char **argv)
             st = tb_llama_load(&m, mo.model, be, &err);
         if (st == TB_OK) {
             m->lora = lo;
-            st = logits_of(m, ids, T, la, &err);
+            st = tb_eval_logits(m, ids, T, 0, T, la, &err);
             m->lora = NULL;
         }
         if (st == TB_OK)
             st = tb_llama_load(&merged, out, be, &err);
         if (st == TB_OK)
-            st = logits_of(merged, ids, T, lb, &err);
+            st = tb_eval_logits(merged, ids, T, 0, T, lb, &err);
         if (st == TB_OK) {
             double mx = 0;
             for (int64_t i = 0; i < T * V; i++)
