@@ -9,8 +9,7 @@
 #include "engine/backend/backend.h"
 #include "engine/core/fs.h"
 #include "engine/io/gguf.h"
-#include "engine/lora/adapter_set.h"
-#include "engine/lora/gguf_export.h"
+#include "engine/eval/ship.h"
 #include "tui/cli/cli.h"
 #include "tui/cli/commands.h"
 
@@ -95,9 +94,6 @@ int tb_cmd_export(int argc, char **argv)
     tb_llama_config cfg;
     tb_backend *be = NULL;
     tb_lora *lo = NULL;
-    float *mem = NULL;
-    tb_lora_pair *pairs = NULL;
-    size_t n = 0;
     tb_lora_gguf_info info;
     tb_backend_options bo = {.threads = 1, .precision = TB_PRECISION_F32, .device = -1};
     tb_path_join(cfgpath, sizeof cfgpath, base, "config.json");
@@ -107,21 +103,17 @@ int tb_cmd_export(int argc, char **argv)
     if (st == TB_OK)
         st = tb_lora_load_peft(&lo, adapter, &cfg, be, false, &err);
     if (st == TB_OK)
-        st = tb_lora_host_pairs(lo, &mem, &pairs, &n, &err);
-    if (st == TB_OK)
-        st = tb_lora_gguf_write(&cfg, lo->opt.rank, lo->opt.alpha, lo->opt.rslora, pairs, n, type, out, &info, &err);
+        st = tb_ship_export(&cfg, lo, type, out, &info, &err);
     int rc = TB_EXIT_OK;
     if (st == TB_OK) {
         printf("wrote %s: %zu tensors (%zu adapted linears, rank %lld), general.architecture %s, adapter.lora.alpha %g%s%s\n",
-               out, info.n_tensors, n, (long long)lo->opt.rank, info.arch, (double)info.alpha,
+               out, info.n_tensors, info.n_tensors / 2, (long long)lo->opt.rank, info.arch, (double)info.alpha,
                lo->opt.rslora ? " (rsLoRA: alpha x sqrt(r))" : "",
                info.permuted ? "; q/k lora_b rows in llama.cpp's interleaved RoPE order" : "");
     } else {
         tb_cli_print_error("export", &err);
         rc = TB_EXIT_USAGE;
     }
-    free(mem);
-    free(pairs);
     tb_lora_free(lo);
     tb_backend_destroy(be);
     return rc;

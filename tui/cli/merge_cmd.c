@@ -7,9 +7,7 @@
 #include <string.h>
 
 #include "engine/core/fs.h"
-#include "engine/eval/run.h"
-#include "engine/lora/adapter_set.h"
-#include "engine/lora/merge.h"
+#include "engine/eval/ship.h"
 #include "tui/cli/cli.h"
 #include "tui/cli/commands.h"
 #include "tui/cli/model_opts.h"
@@ -71,13 +69,9 @@ int tb_cmd_merge(int argc, char **argv)
     tb_error err;
     tb_error_clear(&err);
     tb_backend *be = NULL;
-    tb_llama *m = NULL, *merged = NULL;
     tb_lora *lo = NULL;
-    float *mem = NULL, *la = NULL, *lb = NULL;
-    tb_lora_pair *pairs = NULL;
-    size_t n = 0;
-    tb_lora_merge_info info;
     tb_llama_config cfg;
+    tb_ship_merge_result res;
     char cfgpath[4096], notice[256];
     /* Only the config is needed to merge (a 4-bit base is read tensor by tensor); the base is
      * loaded afterwards for the logits check. */
@@ -88,52 +82,24 @@ int tb_cmd_merge(int argc, char **argv)
     if (st == TB_OK)
         st = tb_lora_load_peft(&lo, adapter, &cfg, be, false, &err);
     if (st == TB_OK)
-        st = tb_lora_host_pairs(lo, &mem, &pairs, &n, &err);
-    if (st == TB_OK)
-        st = tb_lora_merge_dir(mo.model, pairs, n, lo->opt.rank, lo->scale, dtype, out, &info, &err);
+        st = tb_ship_merge(mo.model, lo, NULL, be, dtype, out, &res, &err);
     int rc = TB_EXIT_USAGE;
     if (st == TB_OK) {
+        const tb_lora_merge_info *in = &res.info;
         printf("merged %s into %s: %zu tensors, %zu linears merged (s = %g)%s, %s, %zu other files copied\n", adapter,
-               out, info.tensors, info.merged, (double)lo->scale,
-               info.dequantized ? " from a 4-bit base dequantized first" : "", tb_dtype_short_name(dtype),
-               info.files_copied);
+               out, in->tensors, in->merged, (double)lo->scale,
+               in->dequantized ? " from a 4-bit base dequantized first" : "", tb_dtype_short_name(dtype),
+               in->files_copied);
+        if (res.measured)
+            printf("max |logits(merged) - logits(base + adapter)| = %.3g over %lld positions x %lld vocab (%s)\n",
+                   res.max_diff, (long long)res.positions, (long long)res.vocab,
+                   dtype == TB_DTYPE_F32 ? "f32" : "bf16 weights: rounding expected");
+        else
+            printf("logits difference not measured: %s\n", res.why_not);
         rc = TB_EXIT_OK;
-        /* The check: the same tokens through the merged model and through base + adapter. */
-        int64_t T = cfg.max_pos < 64 ? cfg.max_pos : 64, V = cfg.vocab_size;
-        int32_t *ids = malloc((size_t)T * sizeof *ids);
-        la = malloc((size_t)(T * V) * sizeof *la);
-        lb = malloc((size_t)(T * V) * sizeof *lb);
-        st = ids && la && lb ? TB_OK : tb_fail(&err, TB_ERR_NOMEM, "out of memory");
-        for (int64_t t = 0; ids && t < T; t++)
-            ids[t] = (int32_t)((t * 7919 + 13) % V); /* a fixed spread of token ids */
-        if (st == TB_OK)
-            st = tb_llama_load(&m, mo.model, be, &err);
-        if (st == TB_OK) {
-            m->lora = lo;
-            st = tb_eval_logits(m, ids, T, 0, T, la, &err);
-            m->lora = NULL;
-        }
-        if (st == TB_OK)
-            st = tb_llama_load(&merged, out, be, &err);
-        if (st == TB_OK)
-            st = tb_eval_logits(merged, ids, T, 0, T, lb, &err);
-        if (st == TB_OK) {
-            double mx = 0;
-            for (int64_t i = 0; i < T * V; i++)
-                mx = fmax(mx, fabs((double)la[i] - lb[i]));
-            printf("max |logits(merged) - logits(base + adapter)| = %.3g over %lld positions x %lld vocab (%s)\n", mx,
-                   (long long)T, (long long)V, dtype == TB_DTYPE_F32 ? "f32" : "bf16 weights: rounding expected");
-        } else {
-            char buf[1024];
-            printf("logits difference not measured: %s\n", tb_error_format(&err, buf, sizeof buf));
-        }
-        free(ids);
     } else {
         tb_cli_print_error("merge", &err);
     }
-    free(la), free(lb), free(mem), free(pairs);
-    tb_llama_free(merged);
-    tb_llama_free(m);
     tb_lora_free(lo);
     tb_backend_destroy(be);
     return rc;
