@@ -8,8 +8,12 @@
 #include <time.h>
 
 #include "engine/backend/backend.h"
+#include "engine/eval/evaluate.h"
 #include "engine/eval/prompt.h"
 #include "engine/eval/run.h"
+#include "engine/eval/ship.h"
+#include "engine/io/gguf.h"
+#include "engine/lora/adapter_set.h"
 #include "engine/model/llama.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -17,6 +21,8 @@ typedef struct resident {
     tb_backend *be;
     tb_llama *m;
     tb_tokenizer *tok;
+    tb_adapter_set set;   /* adapters on the resident base */
+    char dir[4096];       /* the base model directory */
 } resident;
 
 static double now_s(void)
@@ -50,6 +56,7 @@ static void fail(tb_eval_worker *w, const char *what, const tb_error *err)
 
 static void free_resident(resident *r)
 {
+    tb_adapter_set_free(&r->set);
     tb_tokenizer_free(r->tok);
     tb_llama_free(r->m);
     tb_backend_destroy(r->be);
@@ -80,6 +87,8 @@ static void do_load(tb_eval_worker *w, resident *r, const char *dir)
         return;
     }
     const tb_llama_config *c = &r->m->cfg;
+    tb_adapter_set_init(&r->set, r->m);
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
     pthread_mutex_lock(&w->mu);
     w->model_loaded = true;
     snprintf(w->model_info, sizeof w->model_info, "%s, %lld layers, D %lld, V %lld, %s", c->model_type,
@@ -87,6 +96,7 @@ static void do_load(tb_eval_worker *w, resident *r, const char *dir)
     w->n_sides = 1;
     tb_ew_side *s = &w->sides[0];
     snprintf(s->name, sizeof s->name, "base");
+    s->path[0] = '\0';
     s->len = 0, s->tokens = 0, s->done = false, s->running = false;
     snprintf(w->status, sizeof w->status, "model loaded");
     pthread_mutex_unlock(&w->mu);
@@ -180,7 +190,11 @@ static void do_generate(tb_eval_worker *w, resident *r)
     if (st == TB_OK && n == 0)
         st = tb_fail(&err, TB_ERR_INVALID, "the prompt encodes to no tokens");
     for (int i = 0; i < n_sides && st == TB_OK && !atomic_load(&w->cancel); i++) {
+        double t0 = now_s();
+        tb_adapter_set_activate(&r->set, i - 1); /* a pointer swap: the base stays resident */
+        double us = (now_s() - t0) * 1e6;
         pthread_mutex_lock(&w->mu);
+        w->switch_us = us;
         w->sides[i].running = true;
         snprintf(w->status, sizeof w->status, "generating: %s", w->sides[i].name);
         pthread_mutex_unlock(&w->mu);
@@ -196,11 +210,176 @@ static void do_generate(tb_eval_worker *w, resident *r)
         pthread_mutex_unlock(&w->mu);
         atomic_store(&w->dirty, true);
     }
+    tb_adapter_set_activate(&r->set, -1);
     free(ids);
     if (st != TB_OK)
         fail(w, "generating", &err);
     else
         set_status(w, "%s", atomic_load(&w->cancel) ? "generation stopped" : "generation done");
+}
+
+
+/* ------------------------------------------------------------------ adapters */
+
+static void do_load_adapter(tb_eval_worker *w, resident *r, const char *dir)
+{
+    if (r->set.n + 1 >= TB_EW_MAX_SIDES) {
+        tb_error err;
+        tb_fail(&err, TB_ERR_INVALID, "at most %d adapters side by side", TB_EW_MAX_SIDES - 1);
+        fail(w, "loading the adapter", &err);
+        return;
+    }
+    set_status(w, "loading adapter %s ...", dir);
+    tb_error err;
+    tb_error_clear(&err);
+    int i;
+    if (tb_adapter_set_load(&r->set, dir, &i, &err) != TB_OK) {
+        fail(w, "loading the adapter", &err);
+        return;
+    }
+    const tb_lora *lo = r->set.v[i].lo;
+    char targets[64];
+    tb_lora_targets_format(lo->opt.targets, targets, sizeof targets);
+    pthread_mutex_lock(&w->mu);
+    tb_ew_side *s = &w->sides[w->n_sides++];
+    snprintf(s->name, sizeof s->name, "%s", r->set.v[i].name);
+    snprintf(s->path, sizeof s->path, "%s", dir);
+    s->len = 0, s->tokens = 0, s->done = false, s->running = false;
+    if (s->text)
+        s->text[0] = '\0';
+    snprintf(w->status, sizeof w->status, "adapter %s loaded (r %lld, %s, s %.3g) on the resident base", s->name,
+             (long long)lo->opt.rank, targets, (double)lo->scale);
+    pthread_mutex_unlock(&w->mu);
+    atomic_store(&w->dirty, true);
+}
+
+/* ------------------------------------------------------------------ evaluation */
+
+static void on_progress(void *ctx, int side, int64_t done, int64_t total)
+{
+    tb_eval_worker *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->eval_side = side, w->eval_done = done, w->eval_total = total;
+    snprintf(w->status, sizeof w->status, "evaluating %s: example %lld of %lld", w->sides[side].name,
+             (long long)done, (long long)total);
+    pthread_mutex_unlock(&w->mu);
+    atomic_store(&w->dirty, true);
+}
+
+static void do_eval(tb_eval_worker *w, resident *r, const char *data, const char *general)
+{
+    pthread_mutex_lock(&w->mu);
+    int64_t limit = w->eval_limit, max_new = w->eval_max_new;
+    pthread_mutex_unlock(&w->mu);
+    set_status(w, "evaluating on %s ...", data);
+    tb_error err;
+    tb_error_clear(&err);
+    tb_eval_items items = {0};
+    tb_eval_report rep;
+    memset(&rep, 0, sizeof rep);
+    int32_t *gen = NULL;
+    tb_eval_opts o;
+    tb_eval_opts_init(&o);
+    o.max_new = max_new;
+    o.progress = on_progress;
+    o.progress_ctx = w;
+    o.cancel = &w->cancel;
+    int64_t max_len = r->m->cfg.max_pos < 1024 ? r->m->cfg.max_pos : 1024;
+    tb_status st = tb_eval_items_load(&items, data, r->tok, TB_TEMPLATE_AUTO, max_len, limit, &err);
+    if (st == TB_OK && general[0]) {
+        st = tb_eval_text_ids(general, r->tok, &gen, &o.n_general, &err);
+        o.general = gen;
+        o.window = max_len;
+    }
+    if (st == TB_OK)
+        st = tb_eval_run(&r->set, r->tok, &items, &o, &rep, &err);
+    char *text = NULL;
+    size_t len = 0;
+    if (st == TB_OK) {
+        rep.data_path = strdup(data);
+        rep.model_path = strdup(r->dir);
+        rep.general_path = general[0] ? strdup(general) : NULL;
+        FILE *f = open_memstream(&text, &len);
+        if (f) {
+            tb_eval_report_print(&rep, f);
+            fclose(f);
+        }
+    }
+    int64_t n_examples = items.n;
+    tb_eval_report_free(&rep);
+    tb_eval_items_free(&items);
+    free(gen);
+    if (st != TB_OK) {
+        free(text);
+        if (st == TB_ERR_CANCELLED)
+            set_status(w, "evaluation stopped");
+        else
+            fail(w, "evaluating", &err);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    free(w->report_text);
+    w->report_text = text;
+    w->report_len = len;
+    w->report_new = true;
+    snprintf(w->status, sizeof w->status, "evaluation done: %lld examples x %d sides", (long long)n_examples, w->n_sides);
+    pthread_mutex_unlock(&w->mu);
+    atomic_store(&w->dirty, true);
+}
+
+/* ------------------------------------------------------------------ merge / export */
+
+static void post_info(tb_eval_worker *w, const char *title, const char *text)
+{
+    pthread_mutex_lock(&w->mu);
+    snprintf(w->info_title, sizeof w->info_title, "%s", title);
+    snprintf(w->info, sizeof w->info, "%s", text);
+    snprintf(w->status, sizeof w->status, "%s: done", title);
+    pthread_mutex_unlock(&w->mu);
+    atomic_store(&w->dirty, true);
+}
+
+static void do_merge(tb_eval_worker *w, resident *r, int target, const char *out)
+{
+    if (target < 0 || target >= r->set.n)
+        return;
+    set_status(w, "merging into %s ...", out);
+    tb_error err;
+    tb_error_clear(&err);
+    tb_ship_merge_result res;
+    if (tb_ship_merge(r->dir, r->set.v[target].lo, r->m, r->be, TB_DTYPE_F32, out, &res, &err) != TB_OK) {
+        fail(w, "merging", &err);
+        return;
+    }
+    char text[1024], check[600];
+    if (res.measured)
+        snprintf(check, sizeof check, "max |logits(merged) - logits(base + adapter)| = %.3g over %lld positions.",
+                 res.max_diff, (long long)res.positions);
+    else
+        snprintf(check, sizeof check, "Logits difference not measured: %s", res.why_not);
+    snprintf(text, sizeof text, "Merged %s into %s (f32): %zu tensors, %zu linears merged, %zu other files copied.\n\n%s",
+             r->set.v[target].name, out, res.info.tensors, res.info.merged, res.info.files_copied, check);
+    post_info(w, "Merged", text);
+}
+
+static void do_export(tb_eval_worker *w, resident *r, int target, const char *path)
+{
+    if (target < 0 || target >= r->set.n)
+        return;
+    tb_error err;
+    tb_error_clear(&err);
+    tb_lora_gguf_info info;
+    if (tb_ship_export(&r->m->cfg, r->set.v[target].lo, TB_GGML_F32, path, &info, &err) != TB_OK) {
+        fail(w, "exporting", &err);
+        return;
+    }
+    char text[1024];
+    snprintf(text, sizeof text,
+             "Wrote %s: a llama.cpp LoRA adapter (%zu tensors, general.architecture %s, adapter.lora.alpha %g%s).\n\n"
+             "Use it with: llama-cli -m BASE.gguf --lora %s",
+             path, info.n_tensors, info.arch, (double)info.alpha, info.permuted ? ", q/k rows in llama.cpp's RoPE order" : "",
+             path);
+    post_info(w, "Exported", text);
 }
 
 /* ------------------------------------------------------------------ thread */
@@ -218,8 +397,11 @@ static void *worker_main(void *arg)
             break;
         }
         tb_ew_job job = w->job;
-        char dir[sizeof w->model_dir];
+        char dir[sizeof w->model_dir], a1[sizeof w->arg_path], a2[sizeof w->arg_path2];
         memcpy(dir, w->model_dir, sizeof dir);
+        memcpy(a1, w->arg_path, sizeof a1);
+        memcpy(a2, w->arg_path2, sizeof a2);
+        int target = w->target;
         pthread_mutex_unlock(&w->mu);
         atomic_store(&w->cancel, false);
         switch (job) {
@@ -227,6 +409,22 @@ static void *worker_main(void *arg)
         case TB_EW_GENERATE:
             if (r->m)
                 do_generate(w, r);
+            break;
+        case TB_EW_LOAD_ADAPTER:
+            if (r->m)
+                do_load_adapter(w, r, a1);
+            break;
+        case TB_EW_EVAL:
+            if (r->m)
+                do_eval(w, r, a1, a2);
+            break;
+        case TB_EW_MERGE:
+            if (r->m)
+                do_merge(w, r, target, a1);
+            break;
+        case TB_EW_EXPORT:
+            if (r->m)
+                do_export(w, r, target, a1);
             break;
         default: break;
         }
@@ -272,6 +470,7 @@ void tb_eval_worker_stop(tb_eval_worker *w)
     free(w->priv);
     for (int i = 0; i < TB_EW_MAX_SIDES; i++)
         free(w->sides[i].text);
+    free(w->report_text);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     w->started = false;
@@ -311,6 +510,45 @@ bool tb_eval_worker_generate(tb_eval_worker *w, const char *prompt, const tb_ew_
     }
     pthread_mutex_unlock(&w->mu);
     return ok;
+}
+
+/* A job on the loaded model with its path arguments. */
+static bool request_with(tb_eval_worker *w, tb_ew_job job, const char *p1, const char *p2, int target)
+{
+    pthread_mutex_lock(&w->mu);
+    bool ok = !w->busy && w->model_loaded;
+    if (ok) {
+        snprintf(w->arg_path, sizeof w->arg_path, "%s", p1 ? p1 : "");
+        snprintf(w->arg_path2, sizeof w->arg_path2, "%s", p2 ? p2 : "");
+        w->target = target;
+        request(w, job);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return ok;
+}
+
+bool tb_eval_worker_load_adapter(tb_eval_worker *w, const char *dir)
+{
+    return request_with(w, TB_EW_LOAD_ADAPTER, dir, NULL, -1);
+}
+
+bool tb_eval_worker_evaluate(tb_eval_worker *w, const char *data, const char *general, int64_t limit, int64_t max_new)
+{
+    pthread_mutex_lock(&w->mu);
+    w->eval_limit = limit, w->eval_max_new = max_new;
+    w->eval_done = 0, w->eval_total = 0;
+    pthread_mutex_unlock(&w->mu);
+    return request_with(w, TB_EW_EVAL, data, general, -1);
+}
+
+bool tb_eval_worker_merge(tb_eval_worker *w, int adapter, const char *out_dir)
+{
+    return request_with(w, TB_EW_MERGE, out_dir, NULL, adapter);
+}
+
+bool tb_eval_worker_export(tb_eval_worker *w, int adapter, const char *gguf_path)
+{
+    return request_with(w, TB_EW_EXPORT, gguf_path, NULL, adapter);
 }
 
 bool tb_eval_worker_busy(tb_eval_worker *w)
