@@ -243,7 +243,7 @@ static void do_load_adapter(tb_eval_worker *w, resident *r, const char *dir)
     pthread_mutex_lock(&w->mu);
     tb_ew_side *s = &w->sides[w->n_sides++];
     snprintf(s->name, sizeof s->name, "%s", r->set.v[i].name);
-    snprintf(s->path, sizeof s->path, "%s", dir);
+    snprintf(s->path, sizeof s->path, "%s", r->set.v[i].path);
     s->len = 0, s->tokens = 0, s->done = false, s->running = false;
     if (s->text)
         s->text[0] = '\0';

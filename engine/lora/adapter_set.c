@@ -59,6 +59,8 @@ tb_status tb_adapter_set_load(tb_adapter_set *s, const char *dir, int *index, tb
     tb_adapter_slot *slot = &s->v[s->n];
     memset(slot, 0, sizeof *slot);
     snprintf(slot->path, sizeof slot->path, "%s", dir);
+    for (size_t k = strlen(slot->path); k > 1 && slot->path[k - 1] == '/'; k--)
+        slot->path[k - 1] = '\0'; /* "runs/1/adapter/" as Tab completes it */
     tb_adapter_short_name(dir, slot->name, sizeof slot->name);
     slot->lo = lo;
     lo->train = false; /* evaluation: no dropout */
