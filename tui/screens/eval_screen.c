@@ -60,6 +60,8 @@ typedef struct eval_screen {
     char *report;              /* the last evaluation, as text */
     size_t report_len;
     tb_textview report_tv;
+    tb_span report_spans[8];   /* the regression warnings, in the warning color */
+    int n_report_spans;
     char pending_merge[4096];  /* merge target awaiting confirmation */
 } eval_screen;
 
@@ -164,7 +166,14 @@ static void snapshot(eval_screen *e)
     }
     pthread_mutex_unlock(&w->mu);
     if (new_report && e->report) {
-        tb_textview_set(&e->report_tv, e->report, e->report_len, NULL, 0);
+        e->n_report_spans = 0;
+        for (const char *p = e->report; (p = strstr(p, "WARNING:")) && e->n_report_spans < 8;) {
+            const char *end = strchr(p, '\n');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            e->report_spans[e->n_report_spans++] = (tb_span){(size_t)(p - e->report), len, TB_ROLE_WARN};
+            p += len;
+        }
+        tb_textview_set(&e->report_tv, e->report, e->report_len, e->report_spans, e->n_report_spans);
         e->view = VIEW_RESULTS;
     }
     if (error[0])
