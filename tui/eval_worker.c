@@ -15,6 +15,7 @@
 #include "engine/io/gguf.h"
 #include "engine/lora/adapter_set.h"
 #include "engine/model/llama.h"
+#include "engine/tokenizer/stream.h"
 #include "engine/tokenizer/tokenizer.h"
 
 typedef struct resident {
@@ -109,8 +110,7 @@ typedef struct stream {
     tb_eval_worker *w;
     resident *r;
     int side;
-    int32_t *ids;
-    size_t n, cap, shown; /* shown: bytes of decoded text already posted */
+    tb_detok_stream dt;
     double t0;
 } stream;
 
@@ -131,38 +131,31 @@ static bool append_text(tb_ew_side *s, const char *text, size_t n)
     return true;
 }
 
+/* Post the text that became final (and the side's token count and speed). */
+static void post(stream *st, const char *text, size_t len)
+{
+    tb_eval_worker *w = st->w;
+    pthread_mutex_lock(&w->mu);
+    tb_ew_side *s = &w->sides[st->side];
+    if (len)
+        append_text(s, text, len);
+    s->tokens = (int64_t)st->dt.n;
+    s->seconds = now_s() - st->t0;
+    pthread_mutex_unlock(&w->mu);
+    atomic_store(&w->dirty, true);
+}
+
 static bool on_token(void *ctx, int32_t tok)
 {
     stream *st = ctx;
-    tb_eval_worker *w = st->w;
-    if (atomic_load(&w->cancel))
+    if (atomic_load(&st->w->cancel))
         return false;
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? 2 * st->cap : 64;
-        int32_t *g = realloc(st->ids, cap * sizeof *g);
-        if (!g)
-            return false;
-        st->ids = g, st->cap = cap;
-    }
-    st->ids[st->n++] = tok;
-    /* Decode everything so far and post the new tail; an unfinished UTF-8 sequence decodes
-     * to U+FFFD and is held back until its last byte arrives. */
-    char *text = NULL;
+    char *text;
+    size_t len;
     tb_error err;
-    if (tb_tokenizer_decode(st->r->tok, st->ids, st->n, true, &text, &err) == TB_OK && text) {
-        size_t len = strlen(text);
-        bool partial = len >= 3 && memcmp(text + len - 3, "\xef\xbf\xbd", 3) == 0;
-        pthread_mutex_lock(&w->mu);
-        tb_ew_side *s = &w->sides[st->side];
-        if (!partial && len > st->shown) {
-            append_text(s, text + st->shown, len - st->shown);
-            st->shown = len;
-        }
-        s->tokens = (int64_t)st->n;
-        s->seconds = now_s() - st->t0;
-        pthread_mutex_unlock(&w->mu);
-        atomic_store(&w->dirty, true);
-    }
+    if (tb_detok_stream_push(&st->dt, st->r->tok, tok, &text, &len, &err) != TB_OK)
+        return false;
+    post(st, text, len);
     free(text);
     return true;
 }
@@ -200,10 +193,14 @@ static void do_generate(tb_eval_worker *w, resident *r)
         pthread_mutex_unlock(&w->mu);
         stream s = {.w = w, .r = r, .side = i, .t0 = now_s()};
         tb_generate_opts go = {.sampler = set.sampler, .max_new = set.max_new, .on_token = on_token, .token_ctx = &s};
-        char *text = NULL;
+        char *text = NULL, *rest = NULL;
+        size_t rest_len = 0;
         st = tb_eval_generate_text(r->m, r->tok, ids, n, &go, &text, &err);
+        if (st == TB_OK && tb_detok_stream_flush(&s.dt, r->tok, &rest, &rest_len, &err) == TB_OK)
+            post(&s, rest, rest_len);
         free(text);
-        free(s.ids);
+        free(rest);
+        tb_detok_stream_free(&s.dt);
         pthread_mutex_lock(&w->mu);
         w->sides[i].running = false;
         w->sides[i].done = st == TB_OK;

@@ -14,6 +14,7 @@
 #include "engine/backend/backend.h"
 #include "engine/eval/run.h"
 #include "engine/io/safetensors.h"
+#include "engine/tokenizer/stream.h"
 
 static tb_backend *be;
 static char root[1024];
@@ -132,6 +133,49 @@ static void test_greedy_text_equals_pytorch_tokens(void **state)
     tb_safetensors_close(g.st);
 }
 
+/* Streaming detokenization: the pieces, each final (no U+FFFD from a character split across
+ * tokens), concatenate to the decode of the whole sequence. */
+static void test_detok_stream_pieces_concatenate(void **state)
+{
+    (void)state;
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s/llama_vocab320_f32", root);
+    tb_tokenizer *tok;
+    tb_error err;
+    assert_int_equal(tb_tokenizer_load_dir(&tok, dir, &err), TB_OK);
+    const char *text = "h\xc3\xa9llo \xe2\x86\x92 \xe4\xb8\x96\xe7\x95\x8c, caf\xc3\xa9!";
+    int32_t *ids;
+    size_t n;
+    assert_int_equal(tb_tokenizer_encode(tok, text, strlen(text), false, &ids, &n, &err), TB_OK);
+    assert_true(n > 10); /* a 320-token vocabulary splits the characters into byte tokens */
+    tb_detok_stream ds = {0};
+    char out[256] = "";
+    size_t held = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *piece;
+        size_t len;
+        assert_int_equal(tb_detok_stream_push(&ds, tok, ids[i], &piece, &len, &err), TB_OK);
+        if (!piece) {
+            held++;
+            continue;
+        }
+        assert_null(strstr(piece, "\xef\xbf\xbd"));
+        strncat(out, piece, sizeof out - strlen(out) - 1);
+        free(piece);
+    }
+    char *rest;
+    size_t len;
+    assert_int_equal(tb_detok_stream_flush(&ds, tok, &rest, &len, &err), TB_OK);
+    if (rest)
+        strncat(out, rest, sizeof out - strlen(out) - 1);
+    free(rest);
+    assert_true(held > 0); /* some token did end inside a character */
+    assert_string_equal(out, text);
+    tb_detok_stream_free(&ds);
+    free(ids);
+    tb_tokenizer_free(tok);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -154,6 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_masked_nll_matches_pytorch),
         cmocka_unit_test(test_greedy_text_equals_pytorch_tokens),
+        cmocka_unit_test(test_detok_stream_pieces_concatenate),
     };
     return cmocka_run_group_tests_name("eval_run", tests, setup, teardown);
 }
