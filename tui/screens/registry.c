@@ -6,5 +6,6 @@ const tb_screen_class *const tb_screen_classes[] = {
     &tb_data_screen_class,
     &tb_calc_screen_class,
     &tb_runs_screen_class,
+    &tb_eval_screen_class,
     NULL,
 };
