@@ -222,20 +222,8 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
     case O_PATIENCE: LONG("--early-stopping-patience", 0, 1L << 20, o->early_stopping_patience); return true;
     case O_THRESHOLD: DBL("--early-stopping-threshold", 0, 1e9, o->early_stopping_threshold); return true;
     case O_EVAL_SPLIT: DBL("--eval-split", 0, 0.5, o->eval_split); return true;
-    case O_THREADS: {
-        long v;
-        if (!tb_cli_parse_long("train", "--threads", optarg, 1, 64, &v))
-            return false;
-        o->be.threads = (int)v;
-        return true;
-    }
-    case O_DEVICE: {
-        long v;
-        if (!tb_cli_parse_long("train", "--device", optarg, 0, 255, &v))
-            return false;
-        o->be.device = (int)v;
-        return true;
-    }
+    case O_THREADS: LONG("--threads", 1, 64, o->be.threads); return true;
+    case O_DEVICE: LONG("--device", 0, 255, o->be.device); return true;
     case O_FAULT_NAN: {
         long a = 0, n = 1;
         if (sscanf(optarg, "%ld:%ld", &a, &n) < 1 || a < 1 || n < 1) {
