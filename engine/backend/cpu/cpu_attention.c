@@ -62,6 +62,9 @@ void cpu_attention_forward(tb_backend *be, tb_view out, tb_view lse, tb_view q, 
                            const tb_attn_dims *d)
 {
     cpu_backend *cb = cpu_of(be);
+    if (cpu_attn512_forward(cb, cpu_f32(out), tb_view_null(lse) ? NULL : cpu_f32(lse), cpu_f32(q), cpu_f32(k),
+                            cpu_f32(v), d))
+        return;
     int64_t Tk = d->pos0 + d->Tq;
     for (int t = 0; t < cb->threads; t++)
         if (!cpu_scratch_reserve(cb, &cb->tile[t], (size_t)(QB * Tk)))
@@ -120,6 +123,9 @@ void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, 
                             tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d)
 {
     cpu_backend *cb = cpu_of(be);
+    if (cpu_attn512_backward(cb, cpu_f32(dq), cpu_f32(dk), cpu_f32(dv), cpu_f32(dout), cpu_f32(q), cpu_f32(k),
+                             cpu_f32(v), cpu_f32(out), cpu_f32(lse), d))
+        return;
     int64_t Tk = d->pos0 + d->Tq;
     for (int t = 0; t < cb->threads; t++)
         if (!cpu_scratch_reserve(cb, &cb->tile[t], (size_t)(2 * QB * Tk)))

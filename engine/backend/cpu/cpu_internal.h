@@ -76,8 +76,13 @@ float cpu_exp_shift_sum(float *x, size_t n, float shift);
 float cpu_max(const float *x, size_t n);
 /* dst (n) = 1 / (1 + exp(-src)); dst may equal src. */
 void cpu_sigmoid(float *dst, const float *src, size_t n);
+/* An attention score row in backward: p[j] = exp(p[j] - lse) (the probability) and
+ * dp[j] = p[j] (dp[j] - di) for j < valid; both 0 for valid <= j < n. */
+void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, float di);
 /* dst (n) bf16 <- src (n) f32, round to nearest even. */
 void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n);
+
+bool cpu_have_avx512(void);
 
 /* ---- op groups, each in its own file ---- */
 void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int flags,
@@ -86,6 +91,13 @@ void cpu_attention_forward(tb_backend *be, tb_view out, tb_view lse, tb_view q, 
                            const tb_attn_dims *d);
 void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, tb_view dout, tb_view q,
                             tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d);
+
+/* AVX-512 attention (cpu_attn512.c) on raw pointers, for Dh a multiple of 16 and at
+ * least 8 query rows; false when not taken (the sgemm path runs instead). */
+bool cpu_attn512_forward(cpu_backend *cb, float *O, float *L, const float *Q, const float *K, const float *V,
+                         const tb_attn_dims *d);
+bool cpu_attn512_backward(cpu_backend *cb, float *dQ, float *dK, float *dV, const float *dO, const float *Q,
+                          const float *K, const float *V, const float *O, const float *L, const tb_attn_dims *d);
 
 #if TB_HAVE_DNNL
 /* oneDNN bf16 matmul (cpu_dnnl.c). */

@@ -27,6 +27,8 @@ static bool have_avx512(void)
 #endif
 }
 
+bool cpu_have_avx512(void) { return have_avx512(); }
+
 /* ------------------------------------------------------------------ portable */
 
 static void widen_c(float *dst, const void *src, tb_dtype t, size_t n) { tb_convert_to_f32(dst, src, t, n); }
@@ -61,6 +63,16 @@ static float max_c(const float *x, size_t n)
     for (size_t i = 0; i < n; i++)
         m = x[i] > m ? x[i] : m;
     return m;
+}
+
+static void prob_grad_c(float *p, float *dp, size_t valid, size_t n, float lse, float di)
+{
+    for (size_t j = 0; j < valid; j++) {
+        p[j] = expf(p[j] - lse);
+        dp[j] = p[j] * (dp[j] - di);
+    }
+    memset(p + valid, 0, (n - valid) * sizeof(float));
+    memset(dp + valid, 0, (n - valid) * sizeof(float));
 }
 
 /* ------------------------------------------------------------------ AVX-512 */
@@ -138,6 +150,20 @@ AVX512 static float exp_shift_sum_512(float *x, size_t n, float shift)
         s = _mm512_add_ps(s, _mm512_maskz_mov_ps(m, e));
     }
     return _mm512_reduce_add_ps(s);
+}
+
+AVX512 static void prob_grad_512(float *p, float *dp, size_t valid, size_t n, float lse, float di)
+{
+    __m512 l = _mm512_set1_ps(lse), d = _mm512_set1_ps(di);
+    size_t j = 0;
+    for (; j < n; j += 16) {
+        __mmask16 in = (__mmask16)(j >= valid ? 0 : valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1);
+        __mmask16 all = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
+        __m512 e = _mm512_maskz_mov_ps(in, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(in, p + j), l)));
+        __m512 g = _mm512_mul_ps(e, _mm512_sub_ps(_mm512_maskz_loadu_ps(in, dp + j), d));
+        _mm512_mask_storeu_ps(p + j, all, e);
+        _mm512_mask_storeu_ps(dp + j, all, _mm512_maskz_mov_ps(in, g));
+    }
 }
 
 AVX512 static void sigmoid_512(float *dst, const float *src, size_t n)
@@ -227,6 +253,17 @@ void cpu_sigmoid(float *dst, const float *src, size_t n)
 #endif
     for (size_t i = 0; i < n; i++)
         dst[i] = 1.0f / (1.0f + expf(-src[i]));
+}
+
+void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, float di)
+{
+#if CPU_X86
+    if (have_avx512()) {
+        prob_grad_512(p, dp, valid, n, lse, di);
+        return;
+    }
+#endif
+    prob_grad_c(p, dp, valid, n, lse, di);
 }
 
 void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n)
