@@ -3,7 +3,8 @@
  * call. With --threads 1 and TB_BENCH_CLOCK=cpu the figures are CPU time, which a busy
  * neighbour on a shared machine hardly moves: what kernel work is judged by.
  *
- *   bench_ops [--shape demo|smol] [--threads N] [--reps 20] [--precision f32|bf16] [--only NAME] */
+ *   bench_ops [--shape demo|smol] [--threads N] [--reps 20] [--precision f32|bf16] [--only NAME]
+ *             [--cold 1]   (matmuls read and write 8 buffer sets in turn, as a model's layers do) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ static tb_view v(tb_buf *b) { return tb_view_of(b); }
 int main(int argc, char **argv)
 {
     const char *shape = "demo", *only = NULL, *precision = "f32";
-    long threads = 1, reps = 20;
+    long threads = 1, reps = 20, cold = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--shape"))
             shape = argv[i + 1];
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
             reps = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--only"))
             only = argv[i + 1];
+        else if (!strcmp(argv[i], "--cold"))
+            cold = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--precision"))
             precision = argv[i + 1];
         else {
@@ -90,6 +93,10 @@ int main(int argc, char **argv)
     tb_buf *nw = buf(TB_DTYPE_F32, (size_t)D, 1), *rstd = buf(TB_DTYPE_F32, (size_t)N, 1);
     tb_buf *wmat = buf(wt, (size_t)(F * D), 0.05f), *la = buf(TB_DTYPE_F32, (size_t)(R * F), 0.05f);
     tb_buf *rope = buf(TB_DTYPE_F32, (size_t)(T * Dh), 1);
+    enum { SETS = 8 };
+    tb_buf *ca[SETS], *cc[SETS]; /* --cold: (A, C) pairs used in turn */
+    for (int i = 0; i < SETS; i++)
+        ca[i] = cold ? buf(TB_DTYPE_F32, (size_t)(N * F), 1) : y, cc[i] = cold ? buf(TB_DTYPE_F32, (size_t)(N * F), 1) : z;
     tb_attn_dims ad = {B, T, 0, H, Hkv, Dh, T * kvd, 1.0f / sqrtf((float)Dh)};
     be->ops->attention_forward(be, v(o), v(lse), v(q), v(k), v(vv), &ad);
     double attn = 2.0 * 2.0 * (double)(B * H) * (double)T * (double)(T + 1) / 2.0 * (double)Dh; /* causal */
@@ -131,7 +138,9 @@ int main(int argc, char **argv)
                 int64_t M = oc->a[0], Nn = oc->a[1], K = oc->a[2];
                 /* a[4]: 0 the layer weight, 1 a LoRA matrix (f32), 2 a LoRA gradient (B = x) */
                 tb_wview bw = tb_wdense(oc->a[4] == 0 ? v(wmat) : oc->a[4] == 1 ? v(la) : v(x));
-                be->ops->matmul(be, v(z), v(y), bw, M, Nn, K, (int)oc->a[3], 1.0f, oc->a[4] == 2 ? 1.0f : 0.0f);
+                int set = (int)((r + 1) % SETS);
+                be->ops->matmul(be, v(cc[set]), v(ca[set]), bw, M, Nn, K, (int)oc->a[3], 1.0f,
+                                oc->a[4] == 2 ? 1.0f : 0.0f);
                 break;
             }
             }
@@ -150,6 +159,8 @@ int main(int argc, char **argv)
         printf("\n");
     }
     free(t);
+    for (int i = 0; cold && i < SETS; i++)
+        be->ops->buf_free(be, ca[i]), be->ops->buf_free(be, cc[i]);
     tb_buf *all[] = {q, k, vv, o, lse, dq, dk, dv, x, y, z, w, u, nw, rstd, wmat, la, rope};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         be->ops->buf_free(be, all[i]);

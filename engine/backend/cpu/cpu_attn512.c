@@ -15,55 +15,23 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+#include "engine/backend/cpu/cpu_tile512.h"
+
 #define QB 64
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
-#define INLINE inline __attribute__((always_inline))
 
 static int64_t pad16(int64_t n) { return (n + 15) / 16 * 16; }
 
-/* C (m <= MR rows, NV vectors of 16 columns, rows ldc apart) = alpha sum_{p in [k0, k1)}
- * A(r, p) B(p, :), plus C when acc. A(r, p) = A[r ars + p acs]; B's row p starts at
- * B + p ldb. Rows past m repeat row m - 1 (their sums are dropped): every read stays in A. */
+/* The tile with A row-major or transposed (acs == 1 vs ars == 1), full vectors, beta 0 or 1;
+ * full tiles get their own instance so that row offsets are constants. */
+#define TILE(MR, NV)                                                                                       \
+    (m == (MR) ? cpu_tile512(MR, NV, MR, 0xffff, C, ldc, A, ars, acs, B, ldb, k0, k1, alpha, acc ? 1.0f : 0.0f) \
+               : cpu_tile512(MR, NV, m, 0xffff, C, ldc, A, ars, acs, B, ldb, k0, k1, alpha, acc ? 1.0f : 0.0f))
+
 AVX512 static INLINE void tile(const int MR, const int NV, int64_t m, float *C, int64_t ldc, const float *A,
                                int64_t ars, int64_t acs, const float *B, int64_t ldb, int64_t k0, int64_t k1,
                                float alpha, bool acc)
 {
-    __m512 c[8][4]; /* MR <= 8, NV <= 4: constants once inlined, so all of it lives in registers */
-    const float *a[8];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-        a[r] = A + (r < m ? r : m - 1) * ars;
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; v++)
-            c[r][v] = _mm512_setzero_ps();
-    }
-    for (int64_t p = k0; p < k1; p++) {
-        const float *b = B + p * ldb;
-        int64_t o = p * acs;
-        __m512 bv[4];
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; v++)
-            bv[v] = _mm512_loadu_ps(b + 16 * v);
-#pragma GCC unroll 16
-        for (int r = 0; r < MR; r++) {
-            __m512 x = _mm512_set1_ps(a[r][o]);
-#pragma GCC unroll 8
-            for (int v = 0; v < NV; v++)
-                c[r][v] = _mm512_fmadd_ps(x, bv[v], c[r][v]);
-        }
-    }
-    __m512 al = _mm512_set1_ps(alpha);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-        if (r >= m)
-            break;
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; v++) {
-            float *cp = C + r * ldc + 16 * v;
-            __m512 x = _mm512_mul_ps(al, c[r][v]);
-            _mm512_storeu_ps(cp, acc ? _mm512_add_ps(x, _mm512_loadu_ps(cp)) : x);
-        }
-    }
+    TILE(MR, NV);
 }
 
 /* Rows per tile for NV vectors: about 24 accumulators of the 32 registers. */

@@ -99,6 +99,11 @@ bool cpu_attn512_forward(cpu_backend *cb, float *O, float *L, const float *Q, co
 bool cpu_attn512_backward(cpu_backend *cb, float *dQ, float *dK, float *dV, const float *dO, const float *Q,
                           const float *K, const float *V, const float *O, const float *L, const tb_attn_dims *d);
 
+/* C (M, N) = alpha op(A) op(B) + beta C in f32 when one side is at most 32 wide (LoRA's
+ * products; cpu_thin512.c); false when not taken. */
+bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *B, int64_t M, int64_t N, int64_t K,
+                        bool ta, bool tb, float alpha, float beta);
+
 #if TB_HAVE_DNNL
 /* oneDNN bf16 matmul (cpu_dnnl.c). */
 struct cpu_dnnl *cpu_dnnl_create(int threads);

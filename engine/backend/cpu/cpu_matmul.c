@@ -158,6 +158,8 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
         run(cb, par, chunks_of(N, p.w), small_m_task, &p);
         return;
     }
+    if (p.bt == TB_DTYPE_F32 && cpu_thin512_matmul(cb, p.C, p.A, p.B, M, N, K, p.ta, p.tb, alpha, beta))
+        return;
     if (p.bt == TB_DTYPE_F32) {
         /* Split C where both sides of a chunk stay wide: sgemm packs its B slice per call
          * (cost ~ 1 / rows of the chunk) and its A slice (~ 1 / columns), so the split that
