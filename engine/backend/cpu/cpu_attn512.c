@@ -15,7 +15,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-#include "engine/backend/cpu/cpu_tile512.h"
+#include "engine/backend/cpu/cpu_avx512.h"
 
 #define QB 64
 

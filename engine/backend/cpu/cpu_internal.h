@@ -74,8 +74,6 @@ float cpu_dot(const float *a, const void *b, tb_dtype t, size_t n);
 /* x[i] = exp(x[i] - shift); returns the sum (f32 lanes, summed in a fixed order). */
 float cpu_exp_shift_sum(float *x, size_t n, float shift);
 float cpu_max(const float *x, size_t n);
-/* dst (n) = 1 / (1 + exp(-src)); dst may equal src. */
-void cpu_sigmoid(float *dst, const float *src, size_t n);
 /* An attention score row in backward: p[j] = exp(p[j] - lse) (the probability) and
  * dp[j] = p[j] (dp[j] - di) for j < valid; both 0 for valid <= j < n. */
 void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, float di);
@@ -83,6 +81,20 @@ void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, 
 void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n);
 
 bool cpu_have_avx512(void);
+
+/* ---- inner loops of the layer ops (cpu_rows.c): AVX-512 when the CPU has it ---- */
+/* RMSNorm: o (n) = w * (x * r). */
+void cpu_row_norm_apply(float *o, const float *x, const float *w, float r, size_t n);
+/* sum a * b * c. */
+float cpu_row_dot3(const float *a, const float *b, const float *c, size_t n);
+/* RMSNorm backward: dx (n) += r (dy w - x r mean); part (n) += dy x r unless NULL. */
+void cpu_row_norm_grad(float *dx, float *part, const float *dy, const float *w, const float *x, float r, float mean,
+                       size_t n);
+/* SwiGLU: o (n) = g sigmoid(g) u; its backward dg = d u s (1 + g (1 - s)), du = d g s. */
+void cpu_span_swiglu(float *o, const float *g, const float *u, size_t n);
+void cpu_span_swiglu_grad(float *dg, float *du, const float *d, const float *g, const float *u, size_t n);
+/* RoPE on one head, half-split: v[j], v[j + half] rotated by (c[j], sign * s[j]). */
+void cpu_row_rope(float *v, const float *c, const float *s, float sign, size_t half);
 
 /* ---- op groups, each in its own file ---- */
 void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int flags,

@@ -10,7 +10,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CPU_X86 1
-#include <immintrin.h>
+#include "engine/backend/cpu/cpu_avx512.h"
 #else
 #define CPU_X86 0
 #endif
@@ -77,7 +77,6 @@ static void prob_grad_c(float *p, float *dp, size_t valid, size_t n, float lse, 
 
 /* ------------------------------------------------------------------ AVX-512 */
 #if CPU_X86
-#define AVX512 __attribute__((target("avx512f,avx512bw")))
 
 AVX512 static inline __m512 load16(const void *p, tb_dtype t)
 {
@@ -115,37 +114,18 @@ AVX512 static float dot_512(const float *a, const void *b, tb_dtype t, size_t n)
     return r + dot_c(a + i, bb + i * es, t, n - i);
 }
 
-/* exp(x) for x in [-100, 88.7]: x = n ln2 + r, |r| <= ln2/2, exp(r) by the Cephes expf
- * polynomial, times 2^n with scalef (which also flushes tiny results to 0). */
-AVX512 static inline __m512 exp512(__m512 x)
-{
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-100.0f)), _mm512_set1_ps(88.7f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
-    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
-
 AVX512 static float exp_shift_sum_512(float *x, size_t n, float shift)
 {
     __m512 sh = _mm512_set1_ps(shift), s = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh));
+        __m512 e = cpu_exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh));
         _mm512_storeu_ps(x + i, e);
         s = _mm512_add_ps(s, e);
     }
     if (i < n) {
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sh));
+        __m512 e = cpu_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sh));
         _mm512_mask_storeu_ps(x + i, m, e);
         s = _mm512_add_ps(s, _mm512_maskz_mov_ps(m, e));
     }
@@ -159,23 +139,11 @@ AVX512 static void prob_grad_512(float *p, float *dp, size_t valid, size_t n, fl
     for (; j < n; j += 16) {
         __mmask16 in = (__mmask16)(j >= valid ? 0 : valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1);
         __mmask16 all = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
-        __m512 e = _mm512_maskz_mov_ps(in, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(in, p + j), l)));
+        __m512 e = _mm512_maskz_mov_ps(in, cpu_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(in, p + j), l)));
         __m512 g = _mm512_mul_ps(e, _mm512_sub_ps(_mm512_maskz_loadu_ps(in, dp + j), d));
         _mm512_mask_storeu_ps(p + j, all, e);
         _mm512_mask_storeu_ps(dp + j, all, _mm512_maskz_mov_ps(in, g));
     }
-}
-
-AVX512 static void sigmoid_512(float *dst, const float *src, size_t n)
-{
-    const __m512 one = _mm512_set1_ps(1.0f);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_loadu_ps(src + i)));
-        _mm512_storeu_ps(dst + i, _mm512_div_ps(one, _mm512_add_ps(one, e)));
-    }
-    for (; i < n; i++)
-        dst[i] = 1.0f / (1.0f + expf(-src[i]));
 }
 
 AVX512 static float max_512(const float *x, size_t n)
@@ -241,18 +209,6 @@ float cpu_max(const float *x, size_t n)
         return max_512(x, n);
 #endif
     return max_c(x, n);
-}
-
-void cpu_sigmoid(float *dst, const float *src, size_t n)
-{
-#if CPU_X86
-    if (have_avx512()) {
-        sigmoid_512(dst, src, n);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++)
-        dst[i] = 1.0f / (1.0f + expf(-src[i]));
 }
 
 void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, float di)

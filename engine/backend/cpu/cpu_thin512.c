@@ -3,7 +3,7 @@
  * LoRA's products have the rank (8..32) as one dimension: h = x A^T (N = r), y += h B^T
  * (K = r), dB += dy^T h and dh = dy B (N = r), dA += dh^T x (M = r), dx += dh A (K = r).
  * sgemm packs the big operand into panels before multiplying, which at these shapes
- * costs as much as the product; here the register tile of cpu_tile512.h reads it in place
+ * costs as much as the product; here the register tile of cpu_avx512.h reads it in place
  * (transposed access through strides), once, and only the r-wide side is repacked when
  * its layout needs it. Each output element is summed by one task in a fixed order, so
  * results do not depend on the thread count. */
@@ -12,7 +12,7 @@
 #include "engine/backend/cpu/cpu_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include "engine/backend/cpu/cpu_tile512.h"
+#include "engine/backend/cpu/cpu_avx512.h"
 
 #define THIN 32 /* the widest thin side */
 

@@ -1,18 +1,45 @@
-/* tunebench — the CPU backend's AVX-512 register tile (internal header, x86-64 only).
+/* tunebench — AVX-512 building blocks of the CPU backend (internal header, x86-64 only):
+ * exp, lane masks, and the register tile.
  *
- * C = alpha A B + beta C on a tile of up to 16 rows by up to 4 vectors of 16 columns:
+ * The tile: C = alpha A B + beta C on a tile of up to 16 rows by up to 4 vectors of 16 columns:
  * B's row p is loaded as vectors, A(r, p) broadcast to each row's accumulators. A is read
  * through two strides, so the same tile serves A row-major (ars = lda, acs = 1) and A
  * transposed (ars = 1, acs = lda). Shared by the attention kernels (cpu_attn512.c) and the
  * thin matmuls of LoRA (cpu_thin512.c). Callers carry the AVX512 target attribute. */
-#ifndef TB_BACKEND_CPU_TILE512_H
-#define TB_BACKEND_CPU_TILE512_H
+#ifndef TB_BACKEND_CPU_AVX512_H
+#define TB_BACKEND_CPU_AVX512_H
 
 #include <immintrin.h>
 #include <stdint.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 #define INLINE inline __attribute__((always_inline))
+
+/* exp(x) for x in [-100, 88.7]: x = n ln2 + r, |r| <= ln2/2, exp(r) by the Cephes expf
+ * polynomial, times 2^n with scalef (which also flushes tiny results to 0). */
+AVX512 static INLINE __m512 cpu_exp512(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-100.0f)), _mm512_set1_ps(88.7f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* sigmoid(x) = 1 / (1 + exp(-x)). */
+AVX512 static INLINE __m512 cpu_sigmoid512(__m512 x)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, cpu_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
 
 /* Mask of the first n (<= 16) lanes. */
 static inline __mmask16 cpu_lanes(int64_t n) { return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1); }
