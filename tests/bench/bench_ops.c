@@ -115,6 +115,7 @@ int main(int argc, char **argv)
         {"lora h B^T (N, R) -> (N, D)", 2.0 * (double)(N * R * D), K_MM, {N, D, R, TB_MM_TRANS_B, 1}},
         {"lora dy B (N, D) -> (N, R)", 2.0 * (double)(N * R * D), K_MM, {N, R, D, 0, 1}},
         {"lora dh^T x (R, D) += ", 2.0 * (double)(N * R * D), K_MM, {R, D, N, TB_MM_TRANS_A, 2}},
+        {"lora dy^T h (D, R) += ", 2.0 * (double)(N * R * D), K_MM, {D, R, N, TB_MM_TRANS_A, 3}},
         {"lora dh A (N, R) -> (N, D) +=", 2.0 * (double)(N * R * D), K_MM, {N, D, R, 0, 1}},
     };
     double *t = calloc((size_t)reps, sizeof *t);
@@ -136,11 +137,17 @@ int main(int argc, char **argv)
             case K_ROPE: be->ops->rope_forward(be, v(q), v(rope), B, T, H, Dh, 0); break;
             case K_MM: {
                 int64_t M = oc->a[0], Nn = oc->a[1], K = oc->a[2];
-                /* a[4]: 0 the layer weight, 1 a LoRA matrix (f32), 2 a LoRA gradient (B = x) */
-                tb_wview bw = tb_wdense(oc->a[4] == 0 ? v(wmat) : oc->a[4] == 1 ? v(la) : v(x));
+                /* a[4]: 0 the layer weight, 1 a LoRA matrix (f32), 2 a LoRA gradient (A = dh, the
+                 * activation x is B and the cold operand) */
                 int set = (int)((r + 1) % SETS);
-                be->ops->matmul(be, v(cc[set]), v(ca[set]), bw, M, Nn, K, (int)oc->a[3], 1.0f,
-                                oc->a[4] == 2 ? 1.0f : 0.0f);
+                bool grad = oc->a[4] >= 2; /* 3: dB = dy^T h, the cold dy is A */
+                if (oc->a[4] == 3) {
+                    be->ops->matmul(be, v(cc[set]), v(ca[set]), tb_wdense(v(x)), M, Nn, K, (int)oc->a[3], 1.0f, 1.0f);
+                    break;
+                }
+                tb_wview bw = tb_wdense(oc->a[4] == 0 ? v(wmat) : oc->a[4] == 1 ? v(la) : v(ca[set]));
+                be->ops->matmul(be, v(cc[set]), grad ? v(x) : v(ca[set]), bw, M, Nn, K, (int)oc->a[3], 1.0f,
+                                grad ? 1.0f : 0.0f);
                 break;
             }
             }

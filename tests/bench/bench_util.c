@@ -101,7 +101,8 @@ static int n_shapes;
 static void p_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int f, float al,
                      float bt)
 {
-    int k = N == V_ || K == V_ ? P_MM_HEAD : (M == R_ || N == R_ || K == R_) ? P_MM_LORA : P_MM_LAYERS;
+    /* LoRA first: its dA/dB run over the N rows, which may equal V (DEMO: 2048 both) */
+    int k = (M == R_ || N == R_ || K == R_) ? P_MM_LORA : N == V_ || K == V_ ? P_MM_HEAD : P_MM_LAYERS;
     double t0 = bench_now();
     real->matmul(be, c, a, b, M, N, K, f, al, bt);
     double dt = bench_now() - t0;

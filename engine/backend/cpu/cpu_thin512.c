@@ -24,36 +24,63 @@ typedef struct thin {
     float alpha, beta;
 } thin;
 
-/* One tile shape; full tiles get their own instance (row offsets become constants). */
-#define TILE(MR, NV)                                                                                           \
-    (rows == (MR) ? cpu_tile512(MR, NV, MR, last, C, t->N, A, t->ars, t->acs, B, t->ldb, 0, t->K, t->alpha, t->beta) \
-                  : cpu_tile512(MR, NV, rows, last, C, t->N, A, t->ars, t->acs, B, t->ldb, 0, t->K, t->alpha, t->beta))
+#define KC 16 /* rows of K per pass when A is transposed */
+
+/* One tile shape over K rows [k0, k1); full tiles get their own instance (row offsets
+ * become constants). */
+#define TILE(MR, NV)                                                                                                  \
+    (rows == (MR) ? cpu_tile512(MR, NV, MR, last, C, t->N, A, t->ars, t->acs, B, t->ldb, k0, k1, t->alpha, beta)    \
+                  : cpu_tile512(MR, NV, rows, last, C, t->N, A, t->ars, t->acs, B, t->ldb, k0, k1, t->alpha, beta))
+
+/* Prefetch rows [k0, k1) of A's columns [r0, r0 + m) (A transposed) and of B's columns
+ * [c0, c0 + w): they are read a cache line per row, rows apart, which the hardware
+ * prefetchers do not follow. */
+static void prefetch(const thin *t, int64_t k0, int64_t k1, int64_t r0, int64_t m, int64_t c0, int64_t w)
+{
+    for (int64_t p = k0; p < k1; p++) {
+        const char *a = (const char *)(t->A + p * t->acs + r0), *b = (const char *)(t->B + p * t->ldb + c0);
+        for (int64_t o = 0; o < m * 4; o += 64)
+            _mm_prefetch(a + o, _MM_HINT_T2);
+        for (int64_t o = 0; o < w * 4; o += 64)
+            _mm_prefetch(b + o, _MM_HINT_T2);
+    }
+}
 
 /* C rows [r0, r0 + m) x columns [c0, c0 + w). A transposed (dA, dB: the long K runs down
- * A's columns): 16-column panels, 16-row tiles, so each of A's cache lines is read once.
- * A row-major: panels of up to 4 vectors, tiles of 6-8 rows (one pointer per row). */
+ * A's columns): K in passes of KC rows (the next pass prefetched), 16-column panels,
+ * 16-row tiles, so each of A's cache lines is fetched once. A row-major: panels of up to
+ * 4 vectors, tiles of 6-8 rows (one pointer per row), all of K at once. */
 AVX512 static void block(const thin *t, int64_t r0, int64_t m, int64_t c0, int64_t w)
 {
     bool ta = t->ars == 1;
-    for (int64_t c = c0; c < c0 + w; c += ta ? 16 : 64) {
-        int64_t cw = c0 + w - c < (ta ? 16 : 64) ? c0 + w - c : (ta ? 16 : 64);
-        int nv = (int)((cw + 15) / 16);
-        __mmask16 last = cpu_lanes(cw - 16 * (nv - 1));
-        int mr = ta ? 16 : nv == 4 ? 6 : 8;
-        for (int64_t r = r0; r < r0 + m; r += mr) {
-            int64_t rows = r0 + m - r < mr ? r0 + m - r : mr;
-            float *C = t->C + r * t->N + c;
-            const float *A = t->A + r * t->ars, *B = t->B + c;
-            if (ta)
-                TILE(16, 1);
-            else if (nv == 1)
-                TILE(8, 1);
-            else if (nv == 2)
-                TILE(8, 2);
-            else if (nv == 3)
-                TILE(8, 3);
-            else
-                TILE(6, 4);
+    int64_t kc = ta ? KC : t->K;
+    if (ta)
+        prefetch(t, 0, kc < t->K ? kc : t->K, r0, m, c0, w);
+    for (int64_t k0 = 0; k0 < t->K; k0 += kc) {
+        int64_t k1 = k0 + kc < t->K ? k0 + kc : t->K;
+        float beta = k0 == 0 ? t->beta : 1.0f;
+        if (ta && k1 < t->K)
+            prefetch(t, k1, k1 + kc < t->K ? k1 + kc : t->K, r0, m, c0, w);
+        for (int64_t c = c0; c < c0 + w; c += ta ? 16 : 64) {
+            int64_t cw = c0 + w - c < (ta ? 16 : 64) ? c0 + w - c : (ta ? 16 : 64);
+            int nv = (int)((cw + 15) / 16);
+            __mmask16 last = cpu_lanes(cw - 16 * (nv - 1));
+            int mr = ta ? 16 : nv == 4 ? 6 : 8;
+            for (int64_t r = r0; r < r0 + m; r += mr) {
+                int64_t rows = r0 + m - r < mr ? r0 + m - r : mr;
+                float *C = t->C + r * t->N + c;
+                const float *A = t->A + r * t->ars, *B = t->B + c;
+                if (ta)
+                    TILE(16, 1);
+                else if (nv == 1)
+                    TILE(8, 1);
+                else if (nv == 2)
+                    TILE(8, 2);
+                else if (nv == 3)
+                    TILE(8, 3);
+                else
+                    TILE(6, 4);
+            }
         }
     }
 }
