@@ -80,6 +80,11 @@ static inline tb_wview tb_wdense(tb_view v) { return (tb_wview){v, NULL}; }
 enum {
     TB_MM_TRANS_A = 1 << 0,  /* A is stored (K, M) */
     TB_MM_TRANS_B = 1 << 1,  /* B is stored (N, K): the torch [out, in] weight layout */
+    /* A hint, never a change of result: A holds what it held at the previous matmul with the
+     * same A view, M, K and TRANS_A (nothing wrote it since), so a backend may reuse work it
+     * did on A then (the CPU: A rounded to bf16 for q, k and v of one input). Backends may
+     * ignore it. */
+    TB_MM_SAME_A = 1 << 2,
 };
 
 /* Causal grouped-query attention. Query row t of batch b sits at absolute position

@@ -135,6 +135,33 @@ static void test_matmul(void **state)
         for (int flags = 0; flags < 4; flags++)
             matmul_case(be_bf16, shapes[s][0], shapes[s][1], shapes[s][2], flags, TB_DTYPE_BF16, s % 2 ? 0.5f : 1.0f,
                         s == 3 ? 1.0f : 0.0f, 4e-3);
+    /* TB_MM_SAME_A: a second product of the same A (bf16 precision keeps A's bf16 copy) */
+    for (int pass = 0; pass < 2; pass++) {
+        tb_backend *b = pass ? be_bf16 : be;
+        int64_t M = 300, K = 70, N1 = 50, N2 = 90;
+        float *A = rnd((size_t)(M * K), 1), *B1 = rnd((size_t)(N1 * K), 1), *B2 = rnd((size_t)(N2 * K), 1);
+        tb_buf *ab = mk_on(b, TB_DTYPE_F32, (size_t)(M * K), A), *b1 = mk_on(b, TB_DTYPE_BF16, (size_t)(N1 * K), B1),
+               *b2 = mk_on(b, TB_DTYPE_BF16, (size_t)(N2 * K), B2), *c1 = mk_on(b, TB_DTYPE_F32, (size_t)(M * N1), NULL),
+               *c2 = mk_on(b, TB_DTYPE_F32, (size_t)(M * N2), NULL), *c3 = mk_on(b, TB_DTYPE_F32, (size_t)(M * N2), NULL);
+        b->ops->matmul(b, tb_view_of(c1), tb_view_of(ab), tb_wdense(tb_view_of(b1)), M, N1, K, TB_MM_TRANS_B, 1, 0);
+        /* another A of the same shape in between: the hint names A's view, not "the last A" */
+        b->ops->matmul(b, tb_view_of(c3), tb_view_of(c1), tb_wdense(tb_view_of(b2)), M, N2, N1 < K ? N1 : K,
+                       TB_MM_TRANS_B, 1, 0);
+        b->ops->matmul(b, tb_view_of(c2), tb_view_of(ab), tb_wdense(tb_view_of(b2)), M, N2, K,
+                       TB_MM_TRANS_B | TB_MM_SAME_A, 1, 0);
+        b->ops->matmul(b, tb_view_of(c3), tb_view_of(ab), tb_wdense(tb_view_of(b2)), M, N2, K, TB_MM_TRANS_B, 1, 0);
+        float *g2 = get(c2, (size_t)(M * N2)), *g3 = get(c3, (size_t)(M * N2));
+        assert_memory_equal(g2, g3, (size_t)(M * N2) * sizeof(float)); /* the hint changes nothing */
+        double *want = calloc((size_t)(M * N2), sizeof *want);
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N2; j++)
+                for (int64_t k = 0; k < K; k++)
+                    want[i * N2 + j] += (double)A[i * K + k] * B2[j * K + k];
+        close_all(pass ? "matmul/same-A bf16 M=300 N=90 K=70" : "matmul/same-A f32 M=300 N=90 K=70", g2, want,
+                  (size_t)(M * N2), pass ? 0.05 : 1e-5);
+        free(A), free(B1), free(B2), free(g2), free(g3), free(want);
+        drop(ab), drop(b1), drop(b2), drop(c1), drop(c2), drop(c3);
+    }
     /* beta = 0 ignores NaN in C */
     float nan = NAN, one = 1, two = 2;
     tb_buf *c = mk(TB_DTYPE_F32, 1, &nan), *a = mk(TB_DTYPE_F32, 1, &one), *bb = mk(TB_DTYPE_F32, 1, &two);

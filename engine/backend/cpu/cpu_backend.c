@@ -121,6 +121,7 @@ static void destroy(tb_backend *be)
     for (int i = 0; i < CPU_MAX_THREADS; i++)
         tb_free(cb->tile[i].p);
     tb_free(cb->shared.p);
+    tb_free(cb->a16.p);
     tb_free(cb->vec.p);
     tb_free(cb->part.p);
     cpu_pool_destroy(cb->pool);

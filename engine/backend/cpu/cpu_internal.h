@@ -29,7 +29,11 @@ typedef struct cpu_backend {
     int threads;
     cpu_pool *pool;
     cpu_scratch tile[CPU_MAX_THREADS];   /* matmul weight tiles, attention score blocks */
-    cpu_scratch shared;                  /* bf16 activations for oneDNN */
+    cpu_scratch shared;                  /* attention's transposed keys, row statistics */
+    cpu_scratch a16;                     /* A rounded to bf16 for oneDNN (only the matmul uses it) */
+    const float *a16_src;                /* ... the A it holds (TB_MM_SAME_A reuses it), NULL: none */
+    int64_t a16_n;                       /* ... its elements */
+    bool a16_ta;
     cpu_scratch vec;                     /* small per-op vectors: widened norm weights, biases */
     cpu_scratch part;                    /* per-chunk partial sums of reductions */
     struct cpu_dnnl *dnnl;               /* NULL without oneDNN or in F32 precision */

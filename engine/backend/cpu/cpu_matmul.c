@@ -134,6 +134,8 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
                 float alpha, float beta)
 {
     cpu_backend *cb = cpu_of(be);
+    bool same_a = flags & TB_MM_SAME_A;
+    flags &= TB_MM_TRANS_A | TB_MM_TRANS_B; /* the layout (and oneDNN's primitive cache key) */
     if (b.nf4) {
         cpu_fail(cb, TB_ERR_UNSUPPORTED, "NF4 weights need the quantization module (engine/quant)");
         return;
@@ -194,9 +196,14 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
                  : p.by_rows ? cpu_dnnl_prepare(cb->dnnl, rest, N, K, N, flags, alpha, beta)
                              : cpu_dnnl_prepare(cb->dnnl, M, rest, K, N, flags, alpha, beta);
         size_t n = (size_t)(M * K);
-        if (p.full && p.last && cpu_scratch_reserve(cb, &cb->shared, (n + 1) / 2)) {
-            p.A16 = (uint16_t *)cb->shared.p;
-            cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, &p);
+        /* A's bf16 copy, or the one made for the previous matmul on the same A (the caller's
+         * TB_MM_SAME_A: q, k and v of one input) */
+        bool reuse = same_a && cb->a16_src == p.A && cb->a16_n == (int64_t)n && cb->a16_ta == p.ta;
+        if (p.full && p.last && (reuse || cpu_scratch_reserve(cb, &cb->a16, (n + 1) / 2))) {
+            p.A16 = (uint16_t *)cb->a16.p;
+            if (!reuse)
+                cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, &p);
+            cb->a16_src = p.A, cb->a16_n = (int64_t)n, cb->a16_ta = p.ta;
             run(cb, par, chunks_of(extent, p.w), dnnl_task, &p);
             return;
         }
