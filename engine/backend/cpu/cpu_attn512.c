@@ -113,16 +113,20 @@ AVX512 static void cols_times(float *C, int64_t ldc, const float *A, int64_t lda
 }
 
 /* XT (Dh, ldt) = X (n, Dh) transposed, X's rows ldx apart; columns n .. ldt zeroed. */
-static void transpose(float *XT, int64_t ldt, const float *X, int64_t ldx, int64_t n, int64_t Dh)
+AVX512 static void transpose(float *XT, int64_t ldt, const float *X, int64_t ldx, int64_t n, int64_t Dh)
 {
+    /* 16 keys at a time: a gather down the rows for each dimension (ldx fits in 32 bits:
+     * it is Hkv * Dh) */
+    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                     _mm512_set1_epi32((int)ldx));
     for (int64_t j0 = 0; j0 < n; j0 += 16) {
-        int64_t j1 = j0 + 16 < n ? j0 + 16 : n;
+        __mmask16 k = cpu_lanes(n - j0);
         for (int64_t d = 0; d < Dh; d++)
-            for (int64_t j = j0; j < j1; j++)
-                XT[d * ldt + j] = X[j * ldx + d];
+            _mm512_storeu_ps(XT + d * ldt + j0,
+                             _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, idx, X + j0 * ldx + d, 4));
     }
-    for (int64_t d = 0; d < Dh; d++)
-        memset(XT + d * ldt + n, 0, (size_t)(ldt - n) * sizeof(float));
+    for (int64_t d = 0; d < Dh; d++) /* zero the padding past the last 16 */
+        memset(XT + d * ldt + pad16(n), 0, (size_t)(ldt - pad16(n)) * sizeof(float));
 }
 
 typedef struct a512 {
