@@ -119,10 +119,11 @@ static void test_matmul(void **state)
     (void)state;
     /* small-M path, tiny, odd, row-split / tall, wide; the last has several weight panels;
      * then LoRA-thin ones (a side <= 32: the AVX-512 thin path where the CPU has it), over
-     * the threading threshold, with a rank that is not a whole vector */
+     * the threading threshold, with a rank that is not a whole vector; a tall one split by
+     * rows (oneDNN f32 for x W^T where built with it) */
     static const int64_t shapes[][3] = {{1, 37, 29}, {3, 50, 64}, {37, 50, 29}, {300, 70, 130}, {65, 600, 16},
                                         {20, 300, 1000}, {2000, 16, 100}, {16, 200, 1000}, {700, 8, 300},
-                                        {900, 130, 24}};
+                                        {900, 130, 24}, {1100, 96, 70}};
     enum { NS = sizeof shapes / sizeof shapes[0] };
     static const tb_dtype dts[] = {TB_DTYPE_F32, TB_DTYPE_BF16, TB_DTYPE_F16};
     for (size_t s = 0; s < NS; s++)

@@ -36,7 +36,8 @@ typedef struct cpu_backend {
     bool a16_ta;
     cpu_scratch vec;                     /* small per-op vectors: widened norm weights, biases */
     cpu_scratch part;                    /* per-chunk partial sums of reductions */
-    struct cpu_dnnl *dnnl;               /* NULL without oneDNN or in F32 precision */
+    struct cpu_dnnl *dnnl;               /* NULL without oneDNN */
+    bool dnnl_bf16;                      /* ... and bf16 weights multiply in bf16 (TB_PRECISION_BF16) */
     tb_status failed;                    /* first failure, reported by the next sync point */
     tb_error err;
 } cpu_backend;
@@ -121,16 +122,17 @@ bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *
                         bool ta, bool tb, float alpha, float beta);
 
 #if TB_HAVE_DNNL
-/* oneDNN bf16 matmul (cpu_dnnl.c). */
+/* oneDNN matmul (cpu_dnnl.c). */
 struct cpu_dnnl *cpu_dnnl_create(int threads);
 void cpu_dnnl_free(struct cpu_dnnl *d);
-/* A primitive for C (M,N; rows ldc apart) = alpha op(A) op(B) + beta C with bf16 A and B
- * (B's rows ldc apart without TRANS_B). Call on the backend's thread; NULL if refused. */
+/* A primitive for C (M,N; rows ldc apart) = alpha op(A) op(B) + beta C with A and B both f32
+ * or both bf16 (B's rows ldc apart without TRANS_B). Call on the backend's thread; NULL if
+ * refused. */
 typedef struct cpu_dnnl_mm cpu_dnnl_mm;
 const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, int64_t K, int64_t ldc, int flags,
-                                    float alpha, float beta);
+                                    float alpha, float beta, bool f32);
 /* Run it on pool thread tid (single-threaded). */
-bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf16, const uint16_t *b);
+bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const void *a, const void *b);
 #endif
 
 #endif

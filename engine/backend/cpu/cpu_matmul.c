@@ -3,7 +3,9 @@
  * Paths, chosen per call:
  *  - few rows (M <= SMALL_M, B as [out, in]: decoding): a fused dot product per output that
  *    reads B once in its stored dtype (memory-bound: bf16 halves the bytes);
- *  - B F32: OpenBLAS sgemm on blocks of C rows (or columns when M is small);
+ *  - B F32 with a side <= 32 (LoRA): the AVX-512 thin tiles (cpu_thin512.c);
+ *  - B F32 as [out, in] (x W^T) with oneDNN: its f32 kernels, on blocks as below;
+ *  - B F32 otherwise: OpenBLAS sgemm on blocks of C rows (or columns when M is small);
  *  - B BF16 with TB_PRECISION_BF16 and oneDNN: A narrowed to bf16 once, oneDNN (AMX /
  *    AVX512-BF16) on panels of B's columns;
  *  - B BF16/F16 otherwise: B widened to f32 one panel of columns at a time in per-thread
@@ -16,6 +18,7 @@
 
 #define SMALL_M 8
 #define DNNL_MIN_M 16
+#define DNNL_F32_MIN 64
 #define PAR_MIN_FLOPS (1 << 18)
 
 typedef struct mm {
@@ -115,18 +118,60 @@ static void narrow_task(void *ctx, int64_t lo, int64_t hi, int tid)
 static void dnnl_task(void *ctx, int64_t chunk, int tid)
 {
     mm *p = ctx;
+    /* A as oneDNN reads it: the bf16 copy, or A itself for f32 */
+    const char *A = p->A16 ? (const char *)p->A16 : (const char *)p->A;
+    size_t as = p->A16 ? sizeof(uint16_t) : sizeof(float), bs = tb_dtype_size(p->bt);
     if (p->by_rows) { /* rows m0 .. of C and A, all of B */
         int64_t m0 = chunk * p->w, mw = p->M - m0 < p->w ? p->M - m0 : p->w;
-        if (!cpu_dnnl_run(mw == p->w ? p->full : p->last, tid, p->C + m0 * p->N, p->A16 + m0 * p->K, p->B))
-            cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld bf16 matmul", (long long)mw,
+        if (!cpu_dnnl_run(mw == p->w ? p->full : p->last, tid, p->C + m0 * p->N, A + (size_t)(m0 * p->K) * as, p->B))
+            cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld matmul", (long long)mw,
                      (long long)p->N, (long long)p->K);
         return;
     }
     int64_t n0 = chunk * p->w, pw = p->N - n0 < p->w ? p->N - n0 : p->w;
-    const uint16_t *B = (const uint16_t *)p->B + (p->tb ? n0 * p->K : n0);
-    if (!cpu_dnnl_run(pw == p->w ? p->full : p->last, tid, p->C + n0, p->A16, B))
-        cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld bf16 matmul", (long long)p->M,
+    const char *B = (const char *)p->B + (size_t)(p->tb ? n0 * p->K : n0) * bs;
+    if (!cpu_dnnl_run(pw == p->w ? p->full : p->last, tid, p->C + n0, A, B))
+        cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld matmul", (long long)p->M,
                  (long long)pw, (long long)p->K);
+}
+
+/* oneDNN on blocks of rows (A not transposed, C as tall as it is wide or taller: the
+ * training step's 2048 x 256 projections) or panels of 64-column multiples (the LM head),
+ * a couple per thread; all but the last share a shape. bf16: A rounded to bf16 first (or
+ * the copy made for the previous product on the same A: the caller's TB_MM_SAME_A). False
+ * when oneDNN refuses the shape. */
+static bool dnnl_matmul(cpu_backend *cb, mm *p, bool par, int flags, bool same_a)
+{
+    int64_t M = p->M, N = p->N, K = p->K, T = par ? cb->threads : 1;
+    bool f32 = p->bt == TB_DTYPE_F32;
+    p->by_rows = !p->ta && par && M / (2 * T) >= (N < 256 ? N : 256);
+    int64_t extent = p->by_rows ? M : N;
+    p->w = par ? extent / (2 * T) : extent;
+    if (p->by_rows)
+        p->w = p->w / 16 * 16 > 0 ? p->w / 16 * 16 : p->w;
+    else
+        p->w = p->w < 64 ? (N < 64 ? N : 64) : p->w / 64 * 64;
+    int64_t rest = extent % p->w ? extent % p->w : p->w;
+    float al = p->alpha, be = p->beta;
+    p->full = p->by_rows ? cpu_dnnl_prepare(cb->dnnl, p->w, N, K, N, flags, al, be, f32)
+                         : cpu_dnnl_prepare(cb->dnnl, M, p->w, K, N, flags, al, be, f32);
+    p->last = rest == p->w  ? p->full
+              : p->by_rows ? cpu_dnnl_prepare(cb->dnnl, rest, N, K, N, flags, al, be, f32)
+                           : cpu_dnnl_prepare(cb->dnnl, M, rest, K, N, flags, al, be, f32);
+    if (!p->full || !p->last)
+        return false;
+    if (!f32) {
+        size_t n = (size_t)(M * K);
+        bool reuse = same_a && cb->a16_src == p->A && cb->a16_n == (int64_t)n && cb->a16_ta == p->ta;
+        if (!reuse && !cpu_scratch_reserve(cb, &cb->a16, (n + 1) / 2))
+            return true; /* the failure is recorded */
+        p->A16 = (uint16_t *)cb->a16.p;
+        if (!reuse)
+            cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, p);
+        cb->a16_src = p->A, cb->a16_n = (int64_t)n, cb->a16_ta = p->ta;
+    }
+    run(cb, par, chunks_of(extent, p->w), dnnl_task, p);
+    return true;
 }
 #endif
 
@@ -162,6 +207,13 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
     }
     if (p.bt == TB_DTYPE_F32 && cpu_thin512_matmul(cb, p.C, p.A, p.B, M, N, K, p.ta, p.tb, alpha, beta))
         return;
+#if TB_HAVE_DNNL
+    /* f32 x W^T of a layer or the LM head: oneDNN's brgemm kernels beat sgemm by 5-20% on
+     * these shapes (and lose on the backward's untransposed W, which stays with sgemm). */
+    if (p.bt == TB_DTYPE_F32 && cb->dnnl && p.tb && !p.ta && M >= DNNL_F32_MIN && N >= DNNL_F32_MIN &&
+        K >= DNNL_F32_MIN && dnnl_matmul(cb, &p, par, flags, false))
+        return;
+#endif
     if (p.bt == TB_DTYPE_F32) {
         /* Split C where both sides of a chunk stay wide: sgemm packs its B slice per call
          * (cost ~ 1 / rows of the chunk) and its A slice (~ 1 / columns), so the split that
@@ -178,37 +230,9 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
         return;
     }
 #if TB_HAVE_DNNL
-    if (cb->dnnl && p.bt == TB_DTYPE_BF16 && M >= DNNL_MIN_M) {
-        /* Blocks of rows (A not transposed, C as tall as it is wide or taller: the training
-         * step's 2048 x 256 projections) or panels of 64-column multiples (the LM head), a
-         * couple per thread; all but the last share a shape. */
-        p.by_rows = !p.ta && par && M / (2 * T) >= (N < 256 ? N : 256);
-        int64_t extent = p.by_rows ? M : N;
-        p.w = par ? extent / (2 * T) : extent;
-        if (p.by_rows)
-            p.w = p.w / 16 * 16 > 0 ? p.w / 16 * 16 : p.w;
-        else
-            p.w = p.w < 64 ? (N < 64 ? N : 64) : p.w / 64 * 64;
-        int64_t rest = extent % p.w ? extent % p.w : p.w;
-        p.full = p.by_rows ? cpu_dnnl_prepare(cb->dnnl, p.w, N, K, N, flags, alpha, beta)
-                           : cpu_dnnl_prepare(cb->dnnl, M, p.w, K, N, flags, alpha, beta);
-        p.last = rest == p.w   ? p.full
-                 : p.by_rows ? cpu_dnnl_prepare(cb->dnnl, rest, N, K, N, flags, alpha, beta)
-                             : cpu_dnnl_prepare(cb->dnnl, M, rest, K, N, flags, alpha, beta);
-        size_t n = (size_t)(M * K);
-        /* A's bf16 copy, or the one made for the previous matmul on the same A (the caller's
-         * TB_MM_SAME_A: q, k and v of one input) */
-        bool reuse = same_a && cb->a16_src == p.A && cb->a16_n == (int64_t)n && cb->a16_ta == p.ta;
-        if (p.full && p.last && (reuse || cpu_scratch_reserve(cb, &cb->a16, (n + 1) / 2))) {
-            p.A16 = (uint16_t *)cb->a16.p;
-            if (!reuse)
-                cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, &p);
-            cb->a16_src = p.A, cb->a16_n = (int64_t)n, cb->a16_ta = p.ta;
-            run(cb, par, chunks_of(extent, p.w), dnnl_task, &p);
-            return;
-        }
-        /* oneDNN refused the shape: the f32 path below computes it */
-    }
+    if (cb->dnnl_bf16 && p.bt == TB_DTYPE_BF16 && M >= DNNL_MIN_M && dnnl_matmul(cb, &p, par, flags, same_a))
+        return;
+    /* oneDNN refused the shape: the f32 path below computes it */
 #endif
     /* Panel: <= 2 MB of f32 (the L2 here) for tall A, 512 KB otherwise; multiples of 16. */
     int64_t budget = M >= 256 ? (1 << 19) : (1 << 17);
