@@ -412,12 +412,13 @@ tb_status tb_cpu_backend_create(tb_backend **out, const tb_backend_options *opt,
     openblas_set_num_threads(1);
     const char *mm = "sgemm (bf16/f16 weights widened per tile)";
 #if TB_HAVE_DNNL
-    cb->dnnl = cpu_dnnl_create(cb->threads);
-    cb->dnnl_bf16 = cb->dnnl && cb->base.opt.precision == TB_PRECISION_BF16;
-    if (cb->dnnl_bf16)
-        mm = "oneDNN bf16 for bf16 weights, oneDNN f32 for x W^T, sgemm otherwise";
-    else if (cb->dnnl)
-        mm = "oneDNN f32 for x W^T, sgemm otherwise (bf16/f16 weights widened per tile)";
+    /* In F32 precision oneDNN starts with the first product it serves (cpu_dnnl_get): small
+     * models never pay for it. */
+    if (cb->base.opt.precision == TB_PRECISION_BF16)
+        cb->dnnl = cpu_dnnl_create(cb->threads);
+    cb->dnnl_bf16 = cb->dnnl != NULL;
+    mm = cb->dnnl_bf16 ? "oneDNN bf16 for bf16 weights, oneDNN f32 for x W^T, sgemm otherwise"
+                       : "oneDNN f32 for x W^T, sgemm otherwise (bf16/f16 weights widened per tile)";
 #endif
     if (cb->base.opt.precision == TB_PRECISION_BF16 && !cb->dnnl_bf16)
         mm = "sgemm (bf16 precision asked, but this build has no oneDNN: computing in f32)";

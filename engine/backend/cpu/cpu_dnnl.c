@@ -67,6 +67,14 @@ struct cpu_dnnl *cpu_dnnl_create(int threads)
     return d;
 }
 
+struct cpu_dnnl *cpu_dnnl_get(cpu_backend *cb)
+{
+    if (!cb->dnnl && !cb->dnnl_tried)
+        cb->dnnl = cpu_dnnl_create(cb->threads);
+    cb->dnnl_tried = true;
+    return cb->dnnl;
+}
+
 void cpu_dnnl_free(struct cpu_dnnl *d)
 {
     if (!d)

@@ -36,7 +36,8 @@ typedef struct cpu_backend {
     bool a16_ta;
     cpu_scratch vec;                     /* small per-op vectors: widened norm weights, biases */
     cpu_scratch part;                    /* per-chunk partial sums of reductions */
-    struct cpu_dnnl *dnnl;               /* NULL without oneDNN */
+    struct cpu_dnnl *dnnl;               /* NULL without oneDNN or before its first use */
+    bool dnnl_tried;                     /* ... created once (or failed to be) */
     bool dnnl_bf16;                      /* ... and bf16 weights multiply in bf16 (TB_PRECISION_BF16) */
     tb_status failed;                    /* first failure, reported by the next sync point */
     tb_error err;
@@ -124,6 +125,8 @@ bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *
 #if TB_HAVE_DNNL
 /* oneDNN matmul (cpu_dnnl.c). */
 struct cpu_dnnl *cpu_dnnl_create(int threads);
+/* cb's oneDNN, created on first use; NULL if it cannot be. */
+struct cpu_dnnl *cpu_dnnl_get(cpu_backend *cb);
 void cpu_dnnl_free(struct cpu_dnnl *d);
 /* A primitive for C (M,N; rows ldc apart) = alpha op(A) op(B) + beta C with A and B both f32
  * or both bf16 (B's rows ldc apart without TRANS_B). Call on the backend's thread; NULL if

@@ -210,8 +210,8 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
 #if TB_HAVE_DNNL
     /* f32 x W^T of a layer or the LM head: oneDNN's brgemm kernels beat sgemm by 5-20% on
      * these shapes (and lose on the backward's untransposed W, which stays with sgemm). */
-    if (p.bt == TB_DTYPE_F32 && cb->dnnl && p.tb && !p.ta && M >= DNNL_F32_MIN && N >= DNNL_F32_MIN &&
-        K >= DNNL_F32_MIN && dnnl_matmul(cb, &p, par, flags, false))
+    if (p.bt == TB_DTYPE_F32 && p.tb && !p.ta && M >= DNNL_F32_MIN && N >= DNNL_F32_MIN && K >= DNNL_F32_MIN &&
+        cpu_dnnl_get(cb) && dnnl_matmul(cb, &p, par, flags, false))
         return;
 #endif
     if (p.bt == TB_DTYPE_F32) {
