@@ -136,6 +136,9 @@ static void test_matmul(void **state)
         for (int flags = 0; flags < 4; flags++)
             matmul_case(be_bf16, shapes[s][0], shapes[s][1], shapes[s][2], flags, TB_DTYPE_BF16, s % 2 ? 0.5f : 1.0f,
                         s == 3 ? 1.0f : 0.0f, 4e-3);
+    /* a large C written from scratch (oneDNN into thread scratch, streamed out) */
+    matmul_case(be, 1050, 1008, 80, TB_MM_TRANS_B, TB_DTYPE_F32, 1.0f, 0.0f, 1e-6);
+    matmul_case(be_bf16, 1050, 1008, 80, TB_MM_TRANS_B, TB_DTYPE_BF16, 1.0f, 0.0f, 4e-3);
     /* TB_MM_SAME_A: a second product of the same A (bf16 precision keeps A's bf16 copy) */
     for (int pass = 0; pass < 2; pass++) {
         tb_backend *b = pass ? be_bf16 : be;

@@ -83,6 +83,9 @@ float cpu_max(const float *x, size_t n);
 /* An attention score row in backward: p[j] = exp(p[j] - lse) (the probability) and
  * dp[j] = p[j] (dp[j] - di) for j < valid; both 0 for valid <= j < n. */
 void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, float di);
+/* dst (n) = src (n) with stores that bypass the caches (when dst is 64-byte aligned and n a
+ * multiple of 16): for results written once and read much later. */
+void cpu_stream_copy(float *dst, const float *src, size_t n);
 /* dst (n) bf16 <- src (n) f32, round to nearest even. */
 void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n);
 

@@ -222,6 +222,26 @@ void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, 
     prob_grad_c(p, dp, valid, n, lse, di);
 }
 
+#if CPU_X86
+AVX512 static void stream_512(float *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16)
+        _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+    _mm_sfence();
+}
+#endif
+
+void cpu_stream_copy(float *dst, const float *src, size_t n)
+{
+#if CPU_X86
+    if (have_avx512() && ((uintptr_t)dst & 63) == 0 && n % 16 == 0) {
+        stream_512(dst, src, n);
+        return;
+    }
+#endif
+    memcpy(dst, src, n * sizeof(float));
+}
+
 void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n)
 {
 #if CPU_X86
