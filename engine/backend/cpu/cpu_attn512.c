@@ -137,14 +137,7 @@ typedef struct a512 {
     int64_t nqb, Tk, ldt;
 } a512;
 
-static void run(cpu_backend *cb, int64_t tasks, int64_t work, cpu_task_fn fn, void *ctx)
-{
-    if (tasks > 1 && work >= (1 << 16) && cb->threads > 1)
-        cpu_pool_run(cb->pool, tasks, fn, ctx);
-    else
-        for (int64_t t = 0; t < tasks; t++)
-            fn(ctx, t, 0);
-}
+#define PAR_WORK (1 << 16) /* multiply-adds from which a pass goes to the pool */
 
 static void pack_task(void *ctx, int64_t task, int tid)
 {
@@ -202,8 +195,9 @@ bool cpu_attn512_forward(cpu_backend *cb, float *O, float *L, const float *Q, co
         return true;
     a512 a = {.cb = cb, .d = d, .O = O, .L = L, .Q = Q, .K = K, .V = V, .KT = cb->shared.p, .nqb = nqb, .Tk = Tk,
               .ldt = ldt};
-    run(cb, d->B * d->Hkv, Tk * d->Dh * d->B * d->Hkv * 64, pack_task, &a);
-    run(cb, d->B * d->Hkv * nqb, Tk * d->Tq * d->Dh * d->H * d->B, fwd_task, &a);
+    bool par = Tk * d->Tq * d->Dh * d->H * d->B >= PAR_WORK;
+    cpu_tasks(cb, par, d->B * d->Hkv, pack_task, &a);
+    cpu_tasks(cb, par, d->B * d->Hkv * nqb, fwd_task, &a);
     return true;
 }
 
@@ -269,35 +263,8 @@ bool cpu_attn512_backward(cpu_backend *cb, float *dQ, float *dK, float *dV, cons
     a512 a = {.cb = cb, .d = d, .dQ = dQ, .dK = dK, .dV = dV, .dO = dO, .Q = Q, .K = K, .V = V, .Oc = O, .Lc = L,
               .Di = cb->shared.p, .nqb = (d->Tq + QB - 1) / QB, .Tk = Tk, .ldt = ldt};
     cpu_for(cb, d->B * d->Tq, 64, di_rows, &a);
-    run(cb, d->B * d->Hkv, Tk * d->Tq * d->Dh * d->H * d->B, bwd_task, &a);
+    cpu_tasks(cb, Tk * d->Tq * d->Dh * d->H * d->B >= PAR_WORK, d->B * d->Hkv, bwd_task, &a);
     return true;
 }
 
-#else
-bool cpu_attn512_forward(cpu_backend *cb, float *O, float *L, const float *Q, const float *K, const float *V,
-                         const tb_attn_dims *d)
-{
-    (void)cb, (void)O, (void)L, (void)Q, (void)K, (void)V, (void)d;
-    return false;
-}
-/* Di (B, H, Tq) = rowsum(dO * O) per head, a pass over whole rows (which streams from memory;
- * per block the same rows are scattered reads). */
-static void di_rows(void *ctx, int64_t lo, int64_t hi, int tid)
-{
-    (void)tid;
-    a512 *a = ctx;
-    const tb_attn_dims *d = a->d;
-    int64_t H = d->H, Dh = d->Dh, Tq = d->Tq;
-    for (int64_t r = lo; r < hi; r++) /* r = b Tq + t */
-        for (int64_t h = 0; h < H; h++)
-            a->Di[((r / Tq) * H + h) * Tq + r % Tq] =
-                cpu_dot(a->dO + (r * H + h) * Dh, a->Oc + (r * H + h) * Dh, TB_DTYPE_F32, (size_t)Dh);
-}
-
-bool cpu_attn512_backward(cpu_backend *cb, float *dQ, float *dK, float *dV, const float *dO, const float *Q,
-                          const float *K, const float *V, const float *O, const float *L, const tb_attn_dims *d)
-{
-    (void)cb, (void)dQ, (void)dK, (void)dV, (void)dO, (void)Q, (void)K, (void)V, (void)O, (void)L, (void)d;
-    return false;
-}
 #endif

@@ -164,6 +164,15 @@ void cpu_for(cpu_backend *cb, int64_t n, int64_t grain, cpu_range_fn fn, void *c
     cpu_pool_run(cb->pool, (n + grain - 1) / grain, range_task, &r);
 }
 
+void cpu_tasks(cpu_backend *cb, bool par, int64_t n, cpu_task_fn fn, void *ctx)
+{
+    if (par && n > 1 && cb->threads > 1)
+        cpu_pool_run(cb->pool, n, fn, ctx);
+    else
+        for (int64_t c = 0; c < n; c++)
+            fn(ctx, c, 0);
+}
+
 typedef struct ew {
     float *o;
     const float *a, *b;

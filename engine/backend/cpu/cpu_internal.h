@@ -8,6 +8,13 @@
 #include "engine/backend/cpu/cpu_pool.h"
 #include "tb_config.h"
 
+/* x86-64 with GCC/Clang: the AVX-512 kernels are compiled (and chosen at run time). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CPU_X86 1
+#else
+#define CPU_X86 0
+#endif
+
 typedef struct cpu_buf {
     tb_buf base;          /* first: tb_buf pointers are cpu_buf pointers */
     void *data;           /* tb_alloc'd, or the caller's memory for buf_from_host */
@@ -57,6 +64,9 @@ const float *cpu_vec_f32(cpu_backend *cb, tb_view v, size_t n);
  * dynamically; fn gets its thread id for per-thread scratch). n <= grain runs inline. */
 typedef void (*cpu_range_fn)(void *ctx, int64_t lo, int64_t hi, int tid);
 void cpu_for(cpu_backend *cb, int64_t n, int64_t grain, cpu_range_fn fn, void *ctx);
+
+/* Run fn on chunks 0 .. n-1: on the pool when par (and n > 1), else on the calling thread. */
+void cpu_tasks(cpu_backend *cb, bool par, int64_t n, cpu_task_fn fn, void *ctx);
 
 /* Grow a scratch to at least n floats; false when out of memory (recorded as a failure). */
 bool cpu_scratch_reserve(cpu_backend *cb, cpu_scratch *s, size_t n);
@@ -113,6 +123,7 @@ void cpu_attention_forward(tb_backend *be, tb_view out, tb_view lse, tb_view q, 
 void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, tb_view dout, tb_view q,
                             tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d);
 
+#if CPU_X86
 /* AVX-512 attention (cpu_attn512.c) on raw pointers, for Dh a multiple of 16 and at
  * least 8 query rows; false when not taken (the sgemm path runs instead). */
 bool cpu_attn512_forward(cpu_backend *cb, float *O, float *L, const float *Q, const float *K, const float *V,
@@ -124,6 +135,7 @@ bool cpu_attn512_backward(cpu_backend *cb, float *dQ, float *dK, float *dV, cons
  * products; cpu_thin512.c); false when not taken. */
 bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *B, int64_t M, int64_t N, int64_t K,
                         bool ta, bool tb, float alpha, float beta);
+#endif
 
 #if TB_HAVE_DNNL
 /* oneDNN matmul (cpu_dnnl.c). */

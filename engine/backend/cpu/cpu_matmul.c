@@ -46,16 +46,6 @@ static void scale_c(float *C, int64_t M, int64_t N, float beta)
 
 static int64_t chunks_of(int64_t n, int64_t w) { return (n + w - 1) / w; }
 
-/* Small problems stay on the calling thread. */
-static void run(cpu_backend *cb, bool par, int64_t n, cpu_task_fn fn, void *ctx)
-{
-    if (par)
-        cpu_pool_run(cb->pool, n, fn, ctx);
-    else
-        for (int64_t c = 0; c < n; c++)
-            fn(ctx, c, 0);
-}
-
 /* ---- few rows: C[m, n] = alpha dot(A[m], B[n]) + beta C[m, n] */
 static void small_m_task(void *ctx, int64_t chunk, int tid)
 {
@@ -188,7 +178,7 @@ static bool dnnl_matmul(cpu_backend *cb, mm *p, bool par, int flags, bool same_a
             cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, p);
         cb->a16_src = p->A, cb->a16_n = (int64_t)n, cb->a16_ta = p->ta;
     }
-    run(cb, par, chunks_of(extent, p->w), dnnl_task, p);
+    cpu_tasks(cb, par, chunks_of(extent, p->w), dnnl_task, p);
     return true;
 }
 #endif
@@ -220,11 +210,13 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
     if (M <= SMALL_M && p.tb && !p.ta) {
         /* ~16 chunks per thread: a preempted thread holds up little */
         p.w = par ? (N / (16 * T) < 8 ? 8 : N / (16 * T)) : N;
-        run(cb, par, chunks_of(N, p.w), small_m_task, &p);
+        cpu_tasks(cb, par, chunks_of(N, p.w), small_m_task, &p);
         return;
     }
+#if CPU_X86
     if (p.bt == TB_DTYPE_F32 && cpu_thin512_matmul(cb, p.C, p.A, p.B, M, N, K, p.ta, p.tb, alpha, beta))
         return;
+#endif
 #if TB_HAVE_DNNL
     /* f32 x W^T of a layer or the LM head: oneDNN's brgemm kernels beat sgemm by 5-20% on
      * these shapes (and lose on the backward's untransposed W, which stays with sgemm). */
@@ -244,7 +236,7 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
         p.by_rows = (cr < N ? cr : N) >= (M < cc ? M : cc);
         int64_t extent = p.by_rows ? M : N;
         p.w = par ? (extent / per < 16 ? 16 : extent / per) : extent;
-        run(cb, par, chunks_of(extent, p.w), sgemm_task, &p);
+        cpu_tasks(cb, par, chunks_of(extent, p.w), sgemm_task, &p);
         return;
     }
 #if TB_HAVE_DNNL
@@ -263,5 +255,5 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
     for (int t = 0; t < cb->threads; t++)
         if (!cpu_scratch_reserve(cb, &cb->tile[t], (size_t)(p.w * K)))
             return;
-    run(cb, par, chunks_of(N, p.w), tiled_task, &p);
+    cpu_tasks(cb, par, chunks_of(N, p.w), tiled_task, &p);
 }

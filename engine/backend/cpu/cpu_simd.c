@@ -8,11 +8,8 @@
 
 #include "engine/backend/cpu/cpu_internal.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CPU_X86 1
+#if CPU_X86
 #include "engine/backend/cpu/cpu_avx512.h"
-#else
-#define CPU_X86 0
 #endif
 
 static bool have_avx512(void)

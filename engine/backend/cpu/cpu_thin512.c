@@ -11,7 +11,7 @@
 
 #include "engine/backend/cpu/cpu_internal.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if CPU_X86
 #include "engine/backend/cpu/cpu_avx512.h"
 
 #define THIN 32 /* the widest thin side */
@@ -132,27 +132,12 @@ bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *
     bool par = T > 1 && (double)M * (double)N * (double)K >= (1 << 20);
     if (ta && M <= THIN && N > THIN) { /* dA-like: few rows, split the columns */
         t.cols = par ? ((N + 4 * T - 1) / (4 * T) + 63) / 64 * 64 : N;
-        int64_t n = (N + t.cols - 1) / t.cols;
-        if (n > 1)
-            cpu_pool_run(cb->pool, n, by_cols, &t);
-        else
-            by_cols(&t, 0, 0);
+        cpu_tasks(cb, par, (N + t.cols - 1) / t.cols, by_cols, &t);
         return true;
     }
     t.rows = par ? ((M + 4 * T - 1) / (4 * T) + 15) / 16 * 16 : M;
-    int64_t n = (M + t.rows - 1) / t.rows;
-    if (n > 1)
-        cpu_pool_run(cb->pool, n, by_rows, &t);
-    else
-        by_rows(&t, 0, 0);
+    cpu_tasks(cb, par, (M + t.rows - 1) / t.rows, by_rows, &t);
     return true;
 }
 
-#else
-bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *B, int64_t M, int64_t N, int64_t K,
-                        bool ta, bool tb, float alpha, float beta)
-{
-    (void)cb, (void)C, (void)A, (void)B, (void)M, (void)N, (void)K, (void)ta, (void)tb, (void)alpha, (void)beta;
-    return false;
-}
 #endif
