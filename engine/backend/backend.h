@@ -208,7 +208,8 @@ typedef struct tb_backend_ops {
      * lse (B, H, Tq) from the forward. */
     void (*attention_backward)(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, tb_view dout, tb_view q,
                                tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d);
-    /* dgate (n) =, dup (n) =; dout, gate, up (n) from the forward. */
+    /* dgate (n) =, dup (n) =; dout, gate, up (n) from the forward. Any of them may alias
+     * element for element (gradients written over gate and up). */
     void (*swiglu_backward)(tb_backend *be, tb_view dgate, tb_view dup, tb_view dout, tb_view gate, tb_view up,
                             size_t n);
     /* dinp (n) += keep ? dout / (1 - p) : 0 with the forward's seed. */
