@@ -80,6 +80,11 @@ static inline tb_wview tb_wdense(tb_view v) { return (tb_wview){v, NULL}; }
 enum {
     TB_MM_TRANS_A = 1 << 0,  /* A is stored (K, M) */
     TB_MM_TRANS_B = 1 << 1,  /* B is stored (N, K): the torch [out, in] weight layout */
+    /* A hint, never a change of result: A holds what it held at the previous matmul with the
+     * same A view, M, K and TRANS_A (nothing wrote it since), so a backend may reuse work it
+     * did on A then (the CPU: A rounded to bf16 for q, k and v of one input). Backends may
+     * ignore it. */
+    TB_MM_SAME_A = 1 << 2,
 };
 
 /* Causal grouped-query attention. Query row t of batch b sits at absolute position
@@ -203,7 +208,8 @@ typedef struct tb_backend_ops {
      * lse (B, H, Tq) from the forward. */
     void (*attention_backward)(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, tb_view dout, tb_view q,
                                tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d);
-    /* dgate (n) =, dup (n) =; dout, gate, up (n) from the forward. */
+    /* dgate (n) =, dup (n) =; dout, gate, up (n) from the forward. Any of them may alias
+     * element for element (gradients written over gate and up). */
     void (*swiglu_backward)(tb_backend *be, tb_view dgate, tb_view dup, tb_view dout, tb_view gate, tb_view up,
                             size_t n);
     /* dinp (n) += keep ? dout / (1 - p) : 0 with the forward's seed. */

@@ -3,7 +3,7 @@
  * Per layer, the forward (forward.c) in reverse, with dres the gradient of the layer's
  * output; the residual additions make it flow straight through, and each RMSNorm backward
  * adds its branch back into it:
- *   MLP:   dhmlp = dres Wd;  dgate, dup = swiglu'(dhmlp);  dln = dgate Wg + dup Wu;
+ *   MLP:   dhmlp = dres Wd;  dgate, dup = swiglu'(dhmlp) (over gate, up);  dln = dgate Wg + dup Wu;
  *          dres += rmsnorm'(dln)                                   (now d x_mid)
  *   attn:  datt = dres Wo;  dq, dk, dv = attention'(datt);  rope'(dq), rope'(dk);
  *          dln = dq Wq + dk Wk + dv Wv;  dres += rmsnorm'(dln)     (now d x_in)
@@ -34,8 +34,7 @@ static size_t layout(tb_llama_bwd *g, const tb_llama_config *c, int64_t R, tb_bu
     g->dk = carve(buf, &at, N * kv);
     g->dv = carve(buf, &at, N * kv);
     g->dhmlp = carve(buf, &at, N * F);
-    g->dgate = carve(buf, &at, N * F);
-    g->dup = carve(buf, &at, N * F);
+    g->hmlp = carve(buf, &at, N * F);
     g->dh = R > 0 ? carve(buf, &at, N * R) : TB_VIEW_NONE;
     g->loss_rows = carve(buf, &at, tb_llama_logit_rows(c, N));
     g->loss_sum = carve(buf, &at, 1);
@@ -146,16 +145,17 @@ static void layer_backward(tb_llama *m, tb_llama_acts *a, tb_llama_bwd *g, int64
     tb_view rope = tb_view_of(m->rope);
 
     /* MLP block: x_out = x_mid + down(silu(gate(ln2)) * up(ln2)). The SwiGLU output and ln2
-     * were not kept: recomputed here (into dup, free until swiglu_backward, and xn). */
-    tb_view hmlp = g->dup;
+     * were not kept: recomputed here (into hmlp and xn). The gate and up gradients go over
+     * the saved gate and up, which nothing reads after this. */
+    tb_view hmlp = g->hmlp, dgate = s->gate, dup = s->up;
     if (gr || tb_lora_has(m->lora, l, TB_LORA_DOWN)) /* only a trained weight needs the input */
         op->swiglu_forward(be, hmlp, s->gate, s->up, (size_t)(N * F));
     linear_backward(m, a, g, l, TB_LORA_DOWN, g->dhmlp, 0.0f, g->dres, hmlp, w->wdown, DW(wdown), N, D, F);
-    op->swiglu_backward(be, g->dgate, g->dup, g->dhmlp, s->gate, s->up, (size_t)(N * F));
+    op->swiglu_backward(be, dgate, dup, g->dhmlp, s->gate, s->up, (size_t)(N * F));
     if (gr || tb_lora_has(m->lora, l, TB_LORA_GATE) || tb_lora_has(m->lora, l, TB_LORA_UP))
         op->rmsnorm_forward(be, g->xn, TB_VIEW_NONE, s->x_mid, w->mlp_norm, N, D, (float)c->rms_eps);
-    linear_backward(m, a, g, l, TB_LORA_GATE, g->dln, 0.0f, g->dgate, g->xn, w->wgate, DW(wgate), N, F, D);
-    linear_backward(m, a, g, l, TB_LORA_UP, g->dln, 1.0f, g->dup, g->xn, w->wup, DW(wup), N, F, D);
+    linear_backward(m, a, g, l, TB_LORA_GATE, g->dln, 0.0f, dgate, g->xn, w->wgate, DW(wgate), N, F, D);
+    linear_backward(m, a, g, l, TB_LORA_UP, g->dln, 1.0f, dup, g->xn, w->wup, DW(wup), N, F, D);
     op->rmsnorm_backward(be, g->dres, gr ? gr->mlp_norm : TB_VIEW_NONE, g->dln, s->x_mid, w->mlp_norm, s->rstd2, N, D);
 
     /* attention block: x_mid = x_in + o_proj(attention(rope(q), rope(k), v)) */

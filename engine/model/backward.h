@@ -36,7 +36,8 @@ typedef struct tb_llama_bwd {
     tb_view xn;                      /* (N, D) a norm's output, recomputed (the forward does not keep it) */
     tb_view dq, datt;                /* (N, H*Dh) */
     tb_view dk, dv;                  /* (N, Hkv*Dh) */
-    tb_view dhmlp, dgate, dup;       /* (N, F) */
+    tb_view dhmlp;                   /* (N, F) gradient of the SwiGLU output */
+    tb_view hmlp;                    /* (N, F) the SwiGLU output, recomputed when down trains */
     tb_view dh;                      /* (N, R) adapter scratch */
     tb_view loss_rows;               /* (logit_rows) per-token loss of one chunk */
     tb_view loss_sum;                /* (1) sum of per-token losses, accumulated */
@@ -57,7 +58,9 @@ void tb_llama_loss_reset(tb_llama *m, tb_llama_bwd *g);
 tb_status tb_llama_loss_read(tb_llama *m, tb_llama_bwd *g, double *sum, tb_error *err);
 
 /* Backward from g->dln (tb_llama_loss with grad_scale != 0) through the final norm and
- * every layer, in reverse; gradient checkpointing recomputes each layer first. Enqueues. */
+ * every layer, in reverse; gradient checkpointing recomputes each layer first. Enqueues.
+ * Each layer's saved gate and up outputs are overwritten by their gradients (in place: no
+ * separate buffers, no extra memory traffic), so run it once per forward. */
 tb_status tb_llama_backward(tb_llama *m, tb_llama_acts *a, tb_llama_bwd *g, tb_error *err);
 
 #endif

@@ -188,12 +188,13 @@ void tb_kv_cache_free(tb_kv_cache *c, tb_backend *be)
 static bool same(tb_view a, tb_view b) { return a.buf == b.buf && a.off == b.off; }
 
 /* A linear layer: out (N, n_out) = beta * out + x W^T (+ bias) (+ the attached adapter's s B A x). */
+/* same_a: x is the input of the previous linear too (k, v after q; up after gate). */
 static void linear(tb_llama *m, tb_llama_acts *a, int64_t l, tb_lora_module mo, tb_view out, tb_view x, tb_wview w,
-                   tb_view bias, int64_t N, int64_t n_out, int64_t n_in, float beta)
+                   tb_view bias, int64_t N, int64_t n_out, int64_t n_in, float beta, bool same_a)
 {
     const tb_backend_ops *op = m->be->ops;
     if (!tb_view_null(out))
-        op->matmul(m->be, out, x, w, N, n_out, n_in, TB_MM_TRANS_B, 1.0f, beta);
+        op->matmul(m->be, out, x, w, N, n_out, n_in, TB_MM_TRANS_B | (same_a ? TB_MM_SAME_A : 0), 1.0f, beta);
     if (!tb_view_null(bias))
         op->add_bias(m->be, out, bias, N, n_out);
     if (tb_lora_has(m->lora, l, mo))
@@ -219,9 +220,9 @@ void tb_llama_layer_forward(tb_llama *m, tb_llama_acts *a, int64_t l, int64_t B,
         kdst = tb_view_at(cache->k[l], (size_t)(pos0 * kvd));
         vdst = tb_view_at(cache->v[l], (size_t)(pos0 * kvd));
     }
-    linear(m, a, l, TB_LORA_Q, s->q, s->ln1, w->wq, w->bq, N, qd, D, 0.0f);                  /* (N, qd) */
-    linear(m, a, l, TB_LORA_K, kdst, s->ln1, w->wk, w->bk, N, kvd, D, 0.0f);
-    linear(m, a, l, TB_LORA_V, vdst, s->ln1, w->wv, w->bv, N, kvd, D, 0.0f);
+    linear(m, a, l, TB_LORA_Q, s->q, s->ln1, w->wq, w->bq, N, qd, D, 0.0f, false);                  /* (N, qd) */
+    linear(m, a, l, TB_LORA_K, kdst, s->ln1, w->wk, w->bk, N, kvd, D, 0.0f, true);
+    linear(m, a, l, TB_LORA_V, vdst, s->ln1, w->wv, w->bv, N, kvd, D, 0.0f, true);
     op->rope_forward(be, s->q, rope, B, T, H, Dh, pos0);
     op->rope_forward(be, kdst, rope, B, T, Hkv, Dh, pos0);
     tb_attn_dims d = {B, T, pos0, H, Hkv, Dh, T * kvd, 1.0f / sqrtf((float)Dh)};
@@ -239,15 +240,15 @@ void tb_llama_layer_forward(tb_llama *m, tb_llama_acts *a, int64_t l, int64_t B,
     op->attention_forward(be, s->att, s->lse, s->q, ksrc, vsrc, &d);                        /* (N, qd) */
     if (!same(s->x_mid, s->x_in))
         op->copy(be, s->x_mid, s->x_in, (size_t)(N * D));
-    linear(m, a, l, TB_LORA_O, s->x_mid, s->att, w->wo, TB_VIEW_NONE, N, D, qd, 1.0f);       /* x += o_proj */
+    linear(m, a, l, TB_LORA_O, s->x_mid, s->att, w->wo, TB_VIEW_NONE, N, D, qd, 1.0f, false);       /* x += o_proj */
     /* MLP block */
     op->rmsnorm_forward(be, s->ln2, s->rstd2, s->x_mid, w->mlp_norm, N, D, eps);
-    linear(m, a, l, TB_LORA_GATE, s->gate, s->ln2, w->wgate, TB_VIEW_NONE, N, F, D, 0.0f);   /* (N, F) */
-    linear(m, a, l, TB_LORA_UP, s->up, s->ln2, w->wup, TB_VIEW_NONE, N, F, D, 0.0f);
+    linear(m, a, l, TB_LORA_GATE, s->gate, s->ln2, w->wgate, TB_VIEW_NONE, N, F, D, 0.0f, false);   /* (N, F) */
+    linear(m, a, l, TB_LORA_UP, s->up, s->ln2, w->wup, TB_VIEW_NONE, N, F, D, 0.0f, true);
     op->swiglu_forward(be, s->hmlp, s->gate, s->up, (size_t)(N * F));
     if (!tb_view_null(next) && !same(next, s->x_mid))
         op->copy(be, next, s->x_mid, (size_t)(N * D));
-    linear(m, a, l, TB_LORA_DOWN, next, s->hmlp, w->wdown, TB_VIEW_NONE, N, D, F, 1.0f);     /* x += down */
+    linear(m, a, l, TB_LORA_DOWN, next, s->hmlp, w->wdown, TB_VIEW_NONE, N, D, F, 1.0f, false);     /* x += down */
 }
 
 tb_status tb_llama_forward(tb_llama *m, tb_llama_acts *a, const int32_t *ids, int64_t B, int64_t T,

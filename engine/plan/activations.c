@@ -53,7 +53,8 @@ static const tb_act_tensor grad_tensors[] = {
     {"norm-output gradient, recomputed norm output", "(B, T, D) x 2", 2, 0, 0, 0, 0, 0, 0, 0, true, false},
     {"q and attention-output gradients", "(B, T, Q) x 2", 0, 2, 0, 0, 0, 0, 0, 0, true, false},
     {"k and v gradients", "(B, T, KV) x 2", 0, 0, 2, 0, 0, 0, 0, 0, true, false},
-    {"SwiGLU, gate and up gradients", "(B, T, F) x 3", 0, 0, 0, 3, 0, 0, 0, 0, true, false},
+    /* the gate and up gradients go over the saved gate and up outputs */
+    {"SwiGLU output gradient, recomputed SwiGLU output", "(B, T, F) x 2", 0, 0, 0, 2, 0, 0, 0, 0, true, false},
     {"LoRA dh scratch", "(B, T, R)", 0, 0, 0, 0, 0, 0, 0, 1, true, false},
 };
 

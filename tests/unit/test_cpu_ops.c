@@ -117,21 +117,55 @@ static void matmul_case(tb_backend *b, int64_t M, int64_t N, int64_t K, int flag
 static void test_matmul(void **state)
 {
     (void)state;
-    /* small-M path, tiny, odd, row-split / tall, wide; the last has several weight panels */
+    /* small-M path, tiny, odd, row-split / tall, wide; the last has several weight panels;
+     * then LoRA-thin ones (a side <= 32: the AVX-512 thin path where the CPU has it), over
+     * the threading threshold, with a rank that is not a whole vector; a tall one split by
+     * rows (oneDNN f32 for x W^T where built with it) */
     static const int64_t shapes[][3] = {{1, 37, 29}, {3, 50, 64}, {37, 50, 29}, {300, 70, 130}, {65, 600, 16},
-                                        {20, 300, 1000}};
+                                        {20, 300, 1000}, {2000, 16, 100}, {16, 200, 1000}, {700, 8, 300},
+                                        {900, 130, 24}, {1100, 96, 70}};
     enum { NS = sizeof shapes / sizeof shapes[0] };
     static const tb_dtype dts[] = {TB_DTYPE_F32, TB_DTYPE_BF16, TB_DTYPE_F16};
     for (size_t s = 0; s < NS; s++)
         for (int flags = 0; flags < 4; flags++)
             for (size_t d = 0; d < 3; d++)
                 matmul_case(be, shapes[s][0], shapes[s][1], shapes[s][2], flags, dts[d], s % 2 ? 0.5f : 1.0f,
-                            s == 2 ? 1.0f : 0.0f, 1e-6);
+                            s == 2 || s == 7 ? 1.0f : 0.0f, 1e-6);
     /* BF16 precision: A is rounded to bf16 too (2^-8 relative per product). */
     for (size_t s = 0; s < NS; s++)
         for (int flags = 0; flags < 4; flags++)
             matmul_case(be_bf16, shapes[s][0], shapes[s][1], shapes[s][2], flags, TB_DTYPE_BF16, s % 2 ? 0.5f : 1.0f,
                         s == 3 ? 1.0f : 0.0f, 4e-3);
+    /* a large C written from scratch (oneDNN into thread scratch, streamed out) */
+    matmul_case(be, 1050, 1008, 80, TB_MM_TRANS_B, TB_DTYPE_F32, 1.0f, 0.0f, 1e-6);
+    matmul_case(be_bf16, 1050, 1008, 80, TB_MM_TRANS_B, TB_DTYPE_BF16, 1.0f, 0.0f, 4e-3);
+    /* TB_MM_SAME_A: a second product of the same A (bf16 precision keeps A's bf16 copy) */
+    for (int pass = 0; pass < 2; pass++) {
+        tb_backend *b = pass ? be_bf16 : be;
+        int64_t M = 300, K = 70, N1 = 50, N2 = 90;
+        float *A = rnd((size_t)(M * K), 1), *B1 = rnd((size_t)(N1 * K), 1), *B2 = rnd((size_t)(N2 * K), 1);
+        tb_buf *ab = mk_on(b, TB_DTYPE_F32, (size_t)(M * K), A), *b1 = mk_on(b, TB_DTYPE_BF16, (size_t)(N1 * K), B1),
+               *b2 = mk_on(b, TB_DTYPE_BF16, (size_t)(N2 * K), B2), *c1 = mk_on(b, TB_DTYPE_F32, (size_t)(M * N1), NULL),
+               *c2 = mk_on(b, TB_DTYPE_F32, (size_t)(M * N2), NULL), *c3 = mk_on(b, TB_DTYPE_F32, (size_t)(M * N2), NULL);
+        b->ops->matmul(b, tb_view_of(c1), tb_view_of(ab), tb_wdense(tb_view_of(b1)), M, N1, K, TB_MM_TRANS_B, 1, 0);
+        /* another A of the same shape in between: the hint names A's view, not "the last A" */
+        b->ops->matmul(b, tb_view_of(c3), tb_view_of(c1), tb_wdense(tb_view_of(b2)), M, N2, N1 < K ? N1 : K,
+                       TB_MM_TRANS_B, 1, 0);
+        b->ops->matmul(b, tb_view_of(c2), tb_view_of(ab), tb_wdense(tb_view_of(b2)), M, N2, K,
+                       TB_MM_TRANS_B | TB_MM_SAME_A, 1, 0);
+        b->ops->matmul(b, tb_view_of(c3), tb_view_of(ab), tb_wdense(tb_view_of(b2)), M, N2, K, TB_MM_TRANS_B, 1, 0);
+        float *g2 = get(c2, (size_t)(M * N2)), *g3 = get(c3, (size_t)(M * N2));
+        assert_memory_equal(g2, g3, (size_t)(M * N2) * sizeof(float)); /* the hint changes nothing */
+        double *want = calloc((size_t)(M * N2), sizeof *want);
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N2; j++)
+                for (int64_t k = 0; k < K; k++)
+                    want[i * N2 + j] += (double)A[i * K + k] * B2[j * K + k];
+        close_all(pass ? "matmul/same-A bf16 M=300 N=90 K=70" : "matmul/same-A f32 M=300 N=90 K=70", g2, want,
+                  (size_t)(M * N2), pass ? 0.05 : 1e-5);
+        free(A), free(B1), free(B2), free(g2), free(g3), free(want);
+        drop(ab), drop(b1), drop(b2), drop(c1), drop(c2), drop(c3);
+    }
     /* beta = 0 ignores NaN in C */
     float nan = NAN, one = 1, two = 2;
     tb_buf *c = mk(TB_DTYPE_F32, 1, &nan), *a = mk(TB_DTYPE_F32, 1, &one), *bb = mk(TB_DTYPE_F32, 1, &two);
@@ -299,6 +333,59 @@ static void attn_fwd(void *c, tb_buf *x, tb_buf *out)
     be->ops->attention_forward(be, tb_view_of(out), TB_VIEW_NONE, tb_view_of(q), tb_view_of(k), tb_view_of(v), &a->d);
 }
 
+/* Forward (out, lse) and, with G given, backward (dq, dk, dv for the Tk keys) of causal GQA
+ * attention in double, straight from the definitions: P = softmax(scale q k^T), out = P v;
+ * dP = G v^T, dS = P (dP - rowsum(P dP)), dq = scale dS k, dk = scale dS^T q, dv = P^T G. */
+static void attn_oracle(const tb_attn_dims *d, int64_t Tmax, const float *q, const float *k, const float *v,
+                        const float *G, double *out, double *lse, double *dq, double *dk, double *dv)
+{
+    int64_t B = d->B, Tq = d->Tq, pos0 = d->pos0, H = d->H, Hkv = d->Hkv, Dh = d->Dh;
+    int64_t kvd = Hkv * Dh, qd = H * Dh;
+    double sc = 1.0 / sqrt((double)Dh);
+    double *s = malloc((size_t)(pos0 + Tq) * sizeof *s), *dp = malloc((size_t)(pos0 + Tq) * sizeof *dp);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t h = 0; h < H; h++)
+            for (int64_t t = 0; t < Tq; t++) {
+                int64_t nkeys = pos0 + t + 1, g = h / (H / Hkv);
+                const float *qr = q + (b * Tq + t) * qd + h * Dh;
+                double mx = -1e300, sum = 0, di = 0;
+                for (int64_t j = 0; j < nkeys; j++) {
+                    double dot = 0;
+                    for (int64_t e = 0; e < Dh; e++)
+                        dot += (double)qr[e] * k[b * Tmax * kvd + j * kvd + g * Dh + e];
+                    s[j] = dot * sc;
+                    mx = s[j] > mx ? s[j] : mx;
+                }
+                for (int64_t j = 0; j < nkeys; j++)
+                    sum += (s[j] = exp(s[j] - mx));
+                for (int64_t j = 0; j < nkeys; j++) {
+                    s[j] /= sum;
+                    for (int64_t e = 0; e < Dh; e++)
+                        out[(b * Tq + t) * qd + h * Dh + e] += s[j] * v[b * Tmax * kvd + j * kvd + g * Dh + e];
+                }
+                lse[(b * H + h) * Tq + t] = mx + log(sum);
+                if (!G)
+                    continue;
+                const float *gr = G + (b * Tq + t) * qd + h * Dh;
+                for (int64_t j = 0; j < nkeys; j++) {
+                    dp[j] = 0;
+                    for (int64_t e = 0; e < Dh; e++)
+                        dp[j] += (double)gr[e] * v[b * Tmax * kvd + j * kvd + g * Dh + e];
+                    di += s[j] * dp[j];
+                }
+                for (int64_t j = 0; j < nkeys; j++) {
+                    double ds = s[j] * (dp[j] - di);
+                    size_t kv = (size_t)(b * Tmax * kvd + j * kvd + g * Dh);
+                    for (int64_t e = 0; e < Dh; e++) {
+                        dq[(b * Tq + t) * qd + h * Dh + e] += sc * ds * k[kv + (size_t)e];
+                        dk[kv + (size_t)e] += sc * ds * qr[e];
+                        dv[kv + (size_t)e] += s[j] * gr[e];
+                    }
+                }
+            }
+    free(s), free(dp);
+}
+
 static void attn_case(int64_t B, int64_t Tq, int64_t pos0, int64_t H, int64_t Hkv, int64_t Dh, int64_t Tmax,
                       bool backward)
 {
@@ -306,59 +393,52 @@ static void attn_case(int64_t B, int64_t Tq, int64_t pos0, int64_t H, int64_t Hk
     snprintf(name, sizeof name, "attention/B=%lld,Tq=%lld,pos0=%lld,H=%lld,Hkv=%lld,Dh=%lld,Tmax=%lld", (long long)B,
              (long long)Tq, (long long)pos0, (long long)H, (long long)Hkv, (long long)Dh, (long long)Tmax);
     tb_attn_dims d = {B, Tq, pos0, H, Hkv, Dh, Tmax * Hkv * Dh, 1.0f / sqrtf((float)Dh)};
-    size_t nq = (size_t)(B * Tq * H * Dh), nk = (size_t)(B * Tmax * Hkv * Dh);
-    float *q = rnd(nq, 1), *k = rnd(nk, 1), *v = rnd(nk, 1);
+    size_t nq = (size_t)(B * Tq * H * Dh), nk = (size_t)(B * Tmax * Hkv * Dh), nl = (size_t)(B * H * Tq);
+    float *q = rnd(nq, 1), *k = rnd(nk, 1), *v = rnd(nk, 1), *G = backward ? rnd(nq, 1) : NULL;
     tb_buf *qb = mk(TB_DTYPE_F32, nq, q), *kb = mk(TB_DTYPE_F32, nk, k), *vb = mk(TB_DTYPE_F32, nk, v),
-           *ob = mk(TB_DTYPE_F32, nq, NULL), *lb = mk(TB_DTYPE_F32, (size_t)(B * H * Tq), NULL);
+           *ob = mk(TB_DTYPE_F32, nq, NULL), *lb = mk(TB_DTYPE_F32, nl, NULL);
     be->ops->attention_forward(be, tb_view_of(ob), tb_view_of(lb), tb_view_of(qb), tb_view_of(kb), tb_view_of(vb), &d);
-    double *want = calloc(nq, sizeof *want), *wl = calloc((size_t)(B * H * Tq), sizeof *wl);
-    int64_t kvd = Hkv * Dh, qd = H * Dh;
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t h = 0; h < H; h++)
-            for (int64_t t = 0; t < Tq; t++) {
-                int64_t nkeys = pos0 + t + 1, g = h / (H / Hkv);
-                double *s = malloc((size_t)nkeys * sizeof *s), mx = -1e300, sum = 0;
-                for (int64_t j = 0; j < nkeys; j++) {
-                    double dot = 0;
-                    for (int64_t e = 0; e < Dh; e++)
-                        dot += (double)q[(b * Tq + t) * qd + h * Dh + e] * k[b * Tmax * kvd + j * kvd + g * Dh + e];
-                    s[j] = dot / sqrt((double)Dh);
-                    mx = s[j] > mx ? s[j] : mx;
-                }
-                for (int64_t j = 0; j < nkeys; j++)
-                    sum += (s[j] = exp(s[j] - mx));
-                for (int64_t j = 0; j < nkeys; j++)
-                    for (int64_t e = 0; e < Dh; e++)
-                        want[(b * Tq + t) * qd + h * Dh + e] += s[j] / sum * v[b * Tmax * kvd + j * kvd + g * Dh + e];
-                wl[(b * H + h) * Tq + t] = mx + log(sum);
-                free(s);
-            }
-    float *got = get(ob, nq), *gl = get(lb, (size_t)(B * H * Tq));
+    double *want = calloc(nq, sizeof *want), *wl = calloc(nl, sizeof *wl), *wq = calloc(nq, sizeof *wq),
+           *wk = calloc(nk, sizeof *wk), *wv = calloc(nk, sizeof *wv);
+    attn_oracle(&d, Tmax, q, k, v, G, want, wl, wq, wk, wv);
+    float *got = get(ob, nq), *gl = get(lb, nl);
     close_all(name, got, want, nq, 2e-6);
-    close_all(name, gl, wl, (size_t)(B * H * Tq), 2e-6);
+    close_all(name, gl, wl, nl, 2e-6);
     if (backward) {
-        float *G = rnd(nq, 1);
         tb_buf *gb = mk(TB_DTYPE_F32, nq, G), *dq = mk(TB_DTYPE_F32, nq, NULL), *dk = mk(TB_DTYPE_F32, nk, NULL),
                *dv = mk(TB_DTYPE_F32, nk, NULL);
         be->ops->fill(be, tb_view_of(dq), 7.0f, nq); /* "=" outputs: old contents must not matter */
         be->ops->fill(be, tb_view_of(dk), 7.0f, nk);
+        be->ops->fill(be, tb_view_of(dv), 7.0f, nk);
         be->ops->attention_backward(be, tb_view_of(dq), tb_view_of(dk), tb_view_of(dv), tb_view_of(gb), tb_view_of(qb),
                                     tb_view_of(kb), tb_view_of(vb), tb_view_of(ob), tb_view_of(lb), &d);
         float *gq = get(dq, nq), *gk = get(dk, nk), *gv = get(dv, nk);
-        attn_ctx c = {qb, kb, vb, d, 0};
         char n2[160];
         snprintf(n2, sizeof n2, "%s dq", name);
-        fd_check(n2, attn_fwd, &c, q, nq, nq, G, gq, 12, 3e-3);
-        c.which = 1;
-        snprintf(n2, sizeof n2, "%s dk", name);
-        fd_check(n2, attn_fwd, &c, k, (size_t)((pos0 + Tq) * kvd), nq, G, gk, 12, 3e-3); /* B=1: keys in use */
-        c.which = 2;
-        snprintf(n2, sizeof n2, "%s dv", name);
-        fd_check(n2, attn_fwd, &c, v, (size_t)((pos0 + Tq) * kvd), nq, G, gv, 12, 3e-3);
-        free(G), free(gq), free(gk), free(gv);
+        close_all(n2, gq, wq, nq, 1e-5);
+        size_t used = (size_t)((pos0 + Tq) * Hkv * Dh); /* keys in use in each batch row */
+        for (int64_t b = 0; b < B; b++) {
+            size_t at = (size_t)(b * Tmax * Hkv * Dh);
+            snprintf(n2, sizeof n2, "%s dk", name);
+            close_all(n2, gk + at, wk + at, used, 1e-5);
+            snprintf(n2, sizeof n2, "%s dv", name);
+            close_all(n2, gv + at, wv + at, used, 1e-5);
+        }
+        if (nq <= 512) { /* and the oracle's own formulas against finite differences */
+            attn_ctx c = {qb, kb, vb, d, 0};
+            snprintf(n2, sizeof n2, "%s dq", name);
+            fd_check(n2, attn_fwd, &c, q, nq, nq, G, gq, 12, 3e-3);
+            c.which = 1;
+            snprintf(n2, sizeof n2, "%s dk", name);
+            fd_check(n2, attn_fwd, &c, k, used, nq, G, gk, 12, 3e-3); /* B=1: keys in use */
+            c.which = 2;
+            snprintf(n2, sizeof n2, "%s dv", name);
+            fd_check(n2, attn_fwd, &c, v, used, nq, G, gv, 12, 3e-3);
+        }
+        free(gq), free(gk), free(gv);
         drop(gb), drop(dq), drop(dk), drop(dv);
     }
-    free(q), free(k), free(v), free(want), free(wl), free(got), free(gl);
+    free(q), free(k), free(v), free(G), free(want), free(wl), free(wq), free(wk), free(wv), free(got), free(gl);
     drop(qb), drop(kb), drop(vb), drop(ob), drop(lb);
 }
 
@@ -369,6 +449,14 @@ static void test_attention(void **state)
     attn_case(1, 1, 9, 4, 4, 6, 16, false);     /* decode step on a KV cache of 16 */
     attn_case(2, 5, 3, 4, 1, 4, 12, false);     /* prefill continuing a cache, MQA */
     attn_case(1, 7, 0, 4, 2, 4, 7, true);       /* backward, GQA */
+    /* head dims of 16k: the AVX-512 tiles where the CPU has them (every tile width: 1-4
+     * vectors, row tails, several 64-row blocks, a cache with pos0 > 0) */
+    attn_case(1, 9, 0, 2, 1, 16, 9, true);
+    attn_case(2, 150, 0, 6, 2, 32, 150, true);
+    attn_case(1, 70, 0, 3, 3, 48, 70, true);
+    attn_case(2, 67, 0, 4, 2, 64, 67, true);
+    attn_case(1, 20, 13, 2, 1, 64, 40, true);
+    attn_case(1, 33, 0, 2, 1, 128, 33, true);
 }
 
 /* ------------------------------------------------------------------ swiglu, xent, embedding */

@@ -4,7 +4,9 @@
  * scores against only the keys it can see (causal), so memory is QB x Tk per thread and
  * no Tq x Tk matrix is kept. Forward saves the log-sum-exp of each score row; backward
  * recomputes the probabilities from it (the FlashAttention recipe, with sgemm tiles).
- * Head h reads kv head h / (H / Hkv), as HF's repeat_kv lays them out. */
+ * Head h reads kv head h / (H / Hkv), as HF's repeat_kv lays them out. Head dims that are
+ * multiples of 16 (every Llama) take the AVX-512 tiles of cpu_attn512.c where the CPU has
+ * them; this sgemm version serves the rest (and decoding's single rows). */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -21,14 +23,8 @@ typedef struct att {
     int64_t nqb, Tk;
 } att;
 
-static void run(cpu_backend *cb, int64_t tasks, int64_t work, cpu_task_fn fn, void *ctx)
-{
-    if (tasks > 1 && work >= (1 << 16) && cb->threads > 1)
-        cpu_pool_run(cb->pool, tasks, fn, ctx);
-    else
-        for (int64_t t = 0; t < tasks; t++)
-            fn(ctx, t, 0);
-}
+/* Attention work of this many multiply-adds or more goes to the pool. */
+#define PAR_WORK (1 << 16)
 
 static void fwd_task(void *ctx, int64_t task, int tid)
 {
@@ -62,13 +58,18 @@ void cpu_attention_forward(tb_backend *be, tb_view out, tb_view lse, tb_view q, 
                            const tb_attn_dims *d)
 {
     cpu_backend *cb = cpu_of(be);
+#if CPU_X86
+    if (cpu_attn512_forward(cb, cpu_f32(out), tb_view_null(lse) ? NULL : cpu_f32(lse), cpu_f32(q), cpu_f32(k),
+                            cpu_f32(v), d))
+        return;
+#endif
     int64_t Tk = d->pos0 + d->Tq;
     for (int t = 0; t < cb->threads; t++)
         if (!cpu_scratch_reserve(cb, &cb->tile[t], (size_t)(QB * Tk)))
             return;
     att a = {.cb = cb, .d = d, .O = cpu_f32(out), .L = tb_view_null(lse) ? NULL : cpu_f32(lse), .Q = cpu_f32(q),
              .K = cpu_f32(k), .V = cpu_f32(v), .nqb = (d->Tq + QB - 1) / QB, .Tk = Tk};
-    run(cb, d->B * d->H * a.nqb, Tk * d->Tq * d->Dh * d->H * d->B, fwd_task, &a);
+    cpu_tasks(cb, Tk * d->Tq * d->Dh * d->H * d->B >= PAR_WORK, d->B * d->H * a.nqb, fwd_task, &a);
 }
 
 static void bwd_task(void *ctx, int64_t task, int tid)
@@ -120,6 +121,11 @@ void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, 
                             tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d)
 {
     cpu_backend *cb = cpu_of(be);
+#if CPU_X86
+    if (cpu_attn512_backward(cb, cpu_f32(dq), cpu_f32(dk), cpu_f32(dv), cpu_f32(dout), cpu_f32(q), cpu_f32(k),
+                             cpu_f32(v), cpu_f32(out), cpu_f32(lse), d))
+        return;
+#endif
     int64_t Tk = d->pos0 + d->Tq;
     for (int t = 0; t < cb->threads; t++)
         if (!cpu_scratch_reserve(cb, &cb->tile[t], (size_t)(2 * QB * Tk)))
@@ -127,5 +133,5 @@ void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, 
     att a = {.cb = cb, .d = d, .dQ = cpu_f32(dq), .dK = cpu_f32(dk), .dV = cpu_f32(dv), .dO = cpu_f32(dout),
              .Q = cpu_f32(q), .K = cpu_f32(k), .V = cpu_f32(v), .Oc = cpu_f32(out), .Lc = cpu_f32(lse),
              .nqb = (d->Tq + QB - 1) / QB, .Tk = Tk};
-    run(cb, d->B * d->Hkv, Tk * d->Tq * d->Dh * d->H * d->B, bwd_task, &a);
+    cpu_tasks(cb, Tk * d->Tq * d->Dh * d->H * d->B >= PAR_WORK, d->B * d->Hkv, bwd_task, &a);
 }

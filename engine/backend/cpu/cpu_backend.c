@@ -121,6 +121,7 @@ static void destroy(tb_backend *be)
     for (int i = 0; i < CPU_MAX_THREADS; i++)
         tb_free(cb->tile[i].p);
     tb_free(cb->shared.p);
+    tb_free(cb->a16.p);
     tb_free(cb->vec.p);
     tb_free(cb->part.p);
     cpu_pool_destroy(cb->pool);
@@ -161,6 +162,15 @@ void cpu_for(cpu_backend *cb, int64_t n, int64_t grain, cpu_range_fn fn, void *c
     }
     range_job r = {fn, ctx, n, grain};
     cpu_pool_run(cb->pool, (n + grain - 1) / grain, range_task, &r);
+}
+
+void cpu_tasks(cpu_backend *cb, bool par, int64_t n, cpu_task_fn fn, void *ctx)
+{
+    if (par && n > 1 && cb->threads > 1)
+        cpu_pool_run(cb->pool, n, fn, ctx);
+    else
+        for (int64_t c = 0; c < n; c++)
+            fn(ctx, c, 0);
 }
 
 typedef struct ew {
@@ -411,13 +421,15 @@ tb_status tb_cpu_backend_create(tb_backend **out, const tb_backend_options *opt,
     openblas_set_num_threads(1);
     const char *mm = "sgemm (bf16/f16 weights widened per tile)";
 #if TB_HAVE_DNNL
-    if (cb->base.opt.precision == TB_PRECISION_BF16) {
+    /* In F32 precision oneDNN starts with the first product it serves (cpu_dnnl_get): small
+     * models never pay for it. */
+    if (cb->base.opt.precision == TB_PRECISION_BF16)
         cb->dnnl = cpu_dnnl_create(cb->threads);
-        if (cb->dnnl)
-            mm = "oneDNN bf16 for bf16 weights, sgemm otherwise";
-    }
+    cb->dnnl_bf16 = cb->dnnl != NULL;
+    mm = cb->dnnl_bf16 ? "oneDNN bf16 for bf16 weights, oneDNN f32 for x W^T, sgemm otherwise"
+                       : "oneDNN f32 for x W^T, sgemm otherwise (bf16/f16 weights widened per tile)";
 #endif
-    if (cb->base.opt.precision == TB_PRECISION_BF16 && !cb->dnnl)
+    if (cb->base.opt.precision == TB_PRECISION_BF16 && !cb->dnnl_bf16)
         mm = "sgemm (bf16 precision asked, but this build has no oneDNN: computing in f32)";
     snprintf(cb->base.description, sizeof cb->base.description, "cpu: %d threads, OpenBLAS %s, matmul %s",
              cb->threads, openblas_get_corename(), mm);

@@ -1,4 +1,5 @@
-/* tunebench — oneDNN bf16 matmul for the CPU backend (TB_PRECISION_BF16, bf16 weights).
+/* tunebench — oneDNN matmul for the CPU backend: bf16 (TB_PRECISION_BF16, bf16 weights)
+ * and f32 (the forward's x W^T with f32 weights, where its brgemm kernels beat sgemm).
  *
  * oneDNN picks AMX or AVX512-BF16 kernels at run time (several times sgemm here). A
  * primitive is specialised for one shape and costs milliseconds to create, so the few
@@ -19,6 +20,7 @@
 struct cpu_dnnl_mm {
     int64_t M, N, K, ldc;
     int flags;
+    bool f32;                              /* f32 operands, else bf16 */
     float alpha, beta;
     uint64_t used;
     dnnl_primitive_t prim;
@@ -65,6 +67,14 @@ struct cpu_dnnl *cpu_dnnl_create(int threads)
     return d;
 }
 
+struct cpu_dnnl *cpu_dnnl_get(cpu_backend *cb)
+{
+    if (!cb->dnnl && !cb->dnnl_tried)
+        cb->dnnl = cpu_dnnl_create(cb->threads);
+    cb->dnnl_tried = true;
+    return cb->dnnl;
+}
+
 void cpu_dnnl_free(struct cpu_dnnl *d)
 {
     if (!d)
@@ -89,8 +99,9 @@ static bool build(struct cpu_dnnl *d, cpu_dnnl_mm *e)
     dnnl_dims_t sd = {e->M, e->K}, wd = {e->K, e->N}, dd = {e->M, e->N};
     dnnl_dims_t ss = {ta ? 1 : e->K, ta ? e->M : 1}, ws = {tb ? 1 : e->ldc, tb ? e->K : 1}, ds = {e->ldc, 1};
     dnnl_memory_desc_t src_md, wei_md, dst_md;
-    if (dnnl_memory_desc_init_by_strides(&src_md, 2, sd, dnnl_bf16, ss) != dnnl_success ||
-        dnnl_memory_desc_init_by_strides(&wei_md, 2, wd, dnnl_bf16, ws) != dnnl_success ||
+    dnnl_data_type_t dt = e->f32 ? dnnl_f32 : dnnl_bf16;
+    if (dnnl_memory_desc_init_by_strides(&src_md, 2, sd, dt, ss) != dnnl_success ||
+        dnnl_memory_desc_init_by_strides(&wei_md, 2, wd, dt, ws) != dnnl_success ||
         dnnl_memory_desc_init_by_strides(&dst_md, 2, dd, dnnl_f32, ds) != dnnl_success)
         return false;
     dnnl_matmul_desc_t md;
@@ -135,13 +146,13 @@ static bool build(struct cpu_dnnl *d, cpu_dnnl_mm *e)
 }
 
 const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, int64_t K, int64_t ldc, int flags,
-                                    float alpha, float beta)
+                                    float alpha, float beta, bool f32)
 {
     cpu_dnnl_mm *victim = &d->cache[0];
     for (int i = 0; i < CACHE; i++) {
         cpu_dnnl_mm *x = &d->cache[i];
         if (x->prim && x->M == M && x->N == N && x->K == K && x->ldc == ldc && x->flags == flags &&
-            x->alpha == alpha && x->beta == beta) {
+            x->alpha == alpha && x->beta == beta && x->f32 == f32) {
             x->used = ++d->clock;
             return x;
         }
@@ -149,7 +160,8 @@ const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, in
             victim = x;
     }
     entry_free(victim);
-    *victim = (cpu_dnnl_mm){.M = M, .N = N, .K = K, .ldc = ldc, .flags = flags, .alpha = alpha, .beta = beta};
+    *victim = (cpu_dnnl_mm){.M = M, .N = N, .K = K, .ldc = ldc, .flags = flags, .f32 = f32, .alpha = alpha,
+                            .beta = beta};
     if (!build(d, victim)) {
         entry_free(victim);
         return NULL;
@@ -158,7 +170,7 @@ const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, in
     return victim;
 }
 
-bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf16, const uint16_t *b)
+bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const void *a, const void *b)
 {
     struct cpu_dnnl *d = e->owner;
     if (tid >= d->threads)
@@ -168,7 +180,7 @@ bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf1
 #endif
     dnnl_memory_t const *m = e->mem[tid];
     /* oneDNN takes non-const handles; it only reads src and weights. */
-    if (dnnl_memory_set_data_handle(m[0], (void *)(uintptr_t)a_bf16) != dnnl_success ||
+    if (dnnl_memory_set_data_handle(m[0], (void *)(uintptr_t)a) != dnnl_success ||
         dnnl_memory_set_data_handle(m[1], (void *)(uintptr_t)b) != dnnl_success ||
         dnnl_memory_set_data_handle(m[2], c) != dnnl_success ||
         (m[3] && dnnl_memory_set_data_handle(m[3], d->scratch[tid]) != dnnl_success))

@@ -8,6 +8,13 @@
 #include "engine/backend/cpu/cpu_pool.h"
 #include "tb_config.h"
 
+/* x86-64 with GCC/Clang: the AVX-512 kernels are compiled (and chosen at run time). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CPU_X86 1
+#else
+#define CPU_X86 0
+#endif
+
 typedef struct cpu_buf {
     tb_buf base;          /* first: tb_buf pointers are cpu_buf pointers */
     void *data;           /* tb_alloc'd, or the caller's memory for buf_from_host */
@@ -29,10 +36,16 @@ typedef struct cpu_backend {
     int threads;
     cpu_pool *pool;
     cpu_scratch tile[CPU_MAX_THREADS];   /* matmul weight tiles, attention score blocks */
-    cpu_scratch shared;                  /* bf16 activations for oneDNN */
+    cpu_scratch shared;                  /* attention's transposed keys, row statistics */
+    cpu_scratch a16;                     /* A rounded to bf16 for oneDNN (only the matmul uses it) */
+    const float *a16_src;                /* ... the A it holds (TB_MM_SAME_A reuses it), NULL: none */
+    int64_t a16_n;                       /* ... its elements */
+    bool a16_ta;
     cpu_scratch vec;                     /* small per-op vectors: widened norm weights, biases */
     cpu_scratch part;                    /* per-chunk partial sums of reductions */
-    struct cpu_dnnl *dnnl;               /* NULL without oneDNN or in F32 precision */
+    struct cpu_dnnl *dnnl;               /* NULL without oneDNN or before its first use */
+    bool dnnl_tried;                     /* ... created once (or failed to be) */
+    bool dnnl_bf16;                      /* ... and bf16 weights multiply in bf16 (TB_PRECISION_BF16) */
     tb_status failed;                    /* first failure, reported by the next sync point */
     tb_error err;
 } cpu_backend;
@@ -51,6 +64,9 @@ const float *cpu_vec_f32(cpu_backend *cb, tb_view v, size_t n);
  * dynamically; fn gets its thread id for per-thread scratch). n <= grain runs inline. */
 typedef void (*cpu_range_fn)(void *ctx, int64_t lo, int64_t hi, int tid);
 void cpu_for(cpu_backend *cb, int64_t n, int64_t grain, cpu_range_fn fn, void *ctx);
+
+/* Run fn on chunks 0 .. n-1: on the pool when par (and n > 1), else on the calling thread. */
+void cpu_tasks(cpu_backend *cb, bool par, int64_t n, cpu_task_fn fn, void *ctx);
 
 /* Grow a scratch to at least n floats; false when out of memory (recorded as a failure). */
 bool cpu_scratch_reserve(cpu_backend *cb, cpu_scratch *s, size_t n);
@@ -74,10 +90,30 @@ float cpu_dot(const float *a, const void *b, tb_dtype t, size_t n);
 /* x[i] = exp(x[i] - shift); returns the sum (f32 lanes, summed in a fixed order). */
 float cpu_exp_shift_sum(float *x, size_t n, float shift);
 float cpu_max(const float *x, size_t n);
-/* dst (n) = 1 / (1 + exp(-src)); dst may equal src. */
-void cpu_sigmoid(float *dst, const float *src, size_t n);
+/* An attention score row in backward: p[j] = exp(p[j] - lse) (the probability) and
+ * dp[j] = p[j] (dp[j] - di) for j < valid; both 0 for valid <= j < n. */
+void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, float di);
+/* dst (n) = src (n) with stores that bypass the caches (when dst is 64-byte aligned and n a
+ * multiple of 16): for results written once and read much later. */
+void cpu_stream_copy(float *dst, const float *src, size_t n);
 /* dst (n) bf16 <- src (n) f32, round to nearest even. */
 void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n);
+
+bool cpu_have_avx512(void);
+
+/* ---- inner loops of the layer ops (cpu_rows.c): AVX-512 when the CPU has it ---- */
+/* RMSNorm: o (n) = w * (x * r). */
+void cpu_row_norm_apply(float *o, const float *x, const float *w, float r, size_t n);
+/* sum a * b * c. */
+float cpu_row_dot3(const float *a, const float *b, const float *c, size_t n);
+/* RMSNorm backward: dx (n) += r (dy w - x r mean); part (n) += dy x r unless NULL. */
+void cpu_row_norm_grad(float *dx, float *part, const float *dy, const float *w, const float *x, float r, float mean,
+                       size_t n);
+/* SwiGLU: o (n) = g sigmoid(g) u; its backward dg = d u s (1 + g (1 - s)), du = d g s. */
+void cpu_span_swiglu(float *o, const float *g, const float *u, size_t n);
+void cpu_span_swiglu_grad(float *dg, float *du, const float *d, const float *g, const float *u, size_t n);
+/* RoPE on one head, half-split: v[j], v[j + half] rotated by (c[j], sign * s[j]). */
+void cpu_row_rope(float *v, const float *c, const float *s, float sign, size_t half);
 
 /* ---- op groups, each in its own file ---- */
 void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int64_t N, int64_t K, int flags,
@@ -90,17 +126,34 @@ void cpu_attention_forward(tb_backend *be, tb_view out, tb_view lse, tb_view q, 
 void cpu_attention_backward(tb_backend *be, tb_view dq, tb_view dk, tb_view dv, tb_view dout, tb_view q,
                             tb_view k, tb_view v, tb_view out, tb_view lse, const tb_attn_dims *d);
 
+#if CPU_X86
+/* AVX-512 attention (cpu_attn512.c) on raw pointers, for Dh a multiple of 16 and at
+ * least 8 query rows; false when not taken (the sgemm path runs instead). */
+bool cpu_attn512_forward(cpu_backend *cb, float *O, float *L, const float *Q, const float *K, const float *V,
+                         const tb_attn_dims *d);
+bool cpu_attn512_backward(cpu_backend *cb, float *dQ, float *dK, float *dV, const float *dO, const float *Q,
+                          const float *K, const float *V, const float *O, const float *L, const tb_attn_dims *d);
+
+/* C (M, N) = alpha op(A) op(B) + beta C in f32 when one side is at most 32 wide (LoRA's
+ * products; cpu_thin512.c); false when not taken. */
+bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *B, int64_t M, int64_t N, int64_t K,
+                        bool ta, bool tb, float alpha, float beta);
+#endif
+
 #if TB_HAVE_DNNL
-/* oneDNN bf16 matmul (cpu_dnnl.c). */
+/* oneDNN matmul (cpu_dnnl.c). */
 struct cpu_dnnl *cpu_dnnl_create(int threads);
+/* cb's oneDNN, created on first use; NULL if it cannot be. */
+struct cpu_dnnl *cpu_dnnl_get(cpu_backend *cb);
 void cpu_dnnl_free(struct cpu_dnnl *d);
-/* A primitive for C (M,N; rows ldc apart) = alpha op(A) op(B) + beta C with bf16 A and B
- * (B's rows ldc apart without TRANS_B). Call on the backend's thread; NULL if refused. */
+/* A primitive for C (M,N; rows ldc apart) = alpha op(A) op(B) + beta C with A and B both f32
+ * or both bf16 (B's rows ldc apart without TRANS_B). Call on the backend's thread; NULL if
+ * refused. */
 typedef struct cpu_dnnl_mm cpu_dnnl_mm;
 const cpu_dnnl_mm *cpu_dnnl_prepare(struct cpu_dnnl *d, int64_t M, int64_t N, int64_t K, int64_t ldc, int flags,
-                                    float alpha, float beta);
+                                    float alpha, float beta, bool f32);
 /* Run it on pool thread tid (single-threaded). */
-bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const uint16_t *a_bf16, const uint16_t *b);
+bool cpu_dnnl_run(const cpu_dnnl_mm *e, int tid, float *c, const void *a, const void *b);
 #endif
 
 #endif

@@ -90,8 +90,7 @@ static void norm_fwd(void *c, int64_t lo, int64_t hi, int tid)
         const float *x = k->a + i * k->D;
         float *o = k->o + i * k->D;
         float r = 1.0f / sqrtf(cpu_dot(x, x, TB_DTYPE_F32, (size_t)k->D) / (float)k->D + k->f);
-        for (int64_t j = 0; j < k->D; j++)
-            o[j] = k->w[j] * (x[j] * r);
+        cpu_row_norm_apply(o, x, k->w, r, (size_t)k->D);
         if (k->o2)
             k->o2[i] = r;
     }
@@ -121,17 +120,8 @@ static void norm_bwd(void *c, int64_t lo, int64_t hi, int tid)
         int64_t end = (p + 1) * k->rows_per_part < k->N ? (p + 1) * k->rows_per_part : k->N;
         for (int64_t i = p * k->rows_per_part; i < end; i++) {
             const float *x = k->b + i * k->D, *dy = k->a + i * k->D;
-            float r = k->c[i], dot = 0;
-            for (int64_t j = 0; j < k->D; j++)
-                dot += dy[j] * k->w[j] * x[j] * r;
-            float mean = dot / (float)k->D;
-            float *dx = k->o + i * k->D;
-            for (int64_t j = 0; j < k->D; j++) {
-                float xh = x[j] * r;
-                dx[j] += r * (dy[j] * k->w[j] - xh * mean);
-                if (part)
-                    part[j] += dy[j] * xh;
-            }
+            float r = k->c[i], mean = cpu_row_dot3(dy, k->w, x, (size_t)k->D) * r / (float)k->D;
+            cpu_row_norm_grad(k->o + i * k->D, part, dy, k->w, x, r, mean, (size_t)k->D);
         }
     }
 }
@@ -210,14 +200,8 @@ static void rope_fn(void *c, int64_t lo, int64_t hi, int tid)
     int64_t half = k->Dh / 2;
     for (int64_t bt = lo; bt < hi; bt++) {
         const float *cs = k->a + (k->pos0 + bt % k->T) * k->Dh, *sn = cs + half;
-        for (int64_t h = 0; h < k->nh; h++) {
-            float *v = k->o + (bt * k->nh + h) * k->Dh;
-            for (int64_t j = 0; j < half; j++) {
-                float x1 = v[j], x2 = v[j + half], co = cs[j], si = k->g * sn[j];
-                v[j] = x1 * co - x2 * si;
-                v[j + half] = x2 * co + x1 * si;
-            }
-        }
+        for (int64_t h = 0; h < k->nh; h++)
+            cpu_row_rope(k->o + (bt * k->nh + h) * k->Dh, cs, sn, k->g, (size_t)half);
     }
 }
 
@@ -242,19 +226,11 @@ void cpu_rope_backward(tb_backend *be, tb_view dx, tb_view table, int64_t B, int
 
 /* ------------------------------------------------------------------ SwiGLU */
 
-#define SIG 1024
-
 static void swiglu_fwd(void *c, int64_t lo, int64_t hi, int tid)
 {
     (void)tid;
     lk *k = c;
-    float s[SIG];
-    for (int64_t i0 = lo; i0 < hi; i0 += SIG) {
-        int64_t len = hi - i0 < SIG ? hi - i0 : SIG;
-        cpu_sigmoid(s, k->a + i0, (size_t)len);
-        for (int64_t i = 0; i < len; i++)
-            k->o[i0 + i] = k->a[i0 + i] * s[i] * k->b[i0 + i];
-    }
+    cpu_span_swiglu(k->o + lo, k->a + lo, k->b + lo, (size_t)(hi - lo));
 }
 
 void cpu_swiglu_forward(tb_backend *be, tb_view out, tb_view gate, tb_view up, size_t n)
@@ -268,17 +244,7 @@ static void swiglu_bwd(void *c, int64_t lo, int64_t hi, int tid)
 {
     (void)tid;
     lk *k = c;
-    float s[SIG];
-    for (int64_t i0 = lo; i0 < hi; i0 += SIG) {
-        int64_t len = hi - i0 < SIG ? hi - i0 : SIG;
-        cpu_sigmoid(s, k->a + i0, (size_t)len);
-        for (int64_t i = 0; i < len; i++) {
-            float g = k->a[i0 + i], si = s[i], d = k->c[i0 + i];
-            float dg = d * k->b[i0 + i] * si * (1.0f + g * (1.0f - si)); /* read before writing: may alias */
-            k->o2[i0 + i] = d * g * si;
-            k->o[i0 + i] = dg;
-        }
-    }
+    cpu_span_swiglu_grad(k->o + lo, k->o2 + lo, k->c + lo, k->a + lo, k->b + lo, (size_t)(hi - lo));
 }
 
 void cpu_swiglu_backward(tb_backend *be, tb_view dgate, tb_view dup, tb_view dout, tb_view gate, tb_view up,

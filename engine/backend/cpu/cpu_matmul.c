@@ -3,7 +3,9 @@
  * Paths, chosen per call:
  *  - few rows (M <= SMALL_M, B as [out, in]: decoding): a fused dot product per output that
  *    reads B once in its stored dtype (memory-bound: bf16 halves the bytes);
- *  - B F32: OpenBLAS sgemm on blocks of C rows (or columns when M is small);
+ *  - B F32 with a side <= 32 (LoRA): the AVX-512 thin tiles (cpu_thin512.c);
+ *  - B F32 as [out, in] (x W^T) with oneDNN: its f32 kernels, on blocks as below;
+ *  - B F32 otherwise: OpenBLAS sgemm on blocks of C rows (or columns when M is small);
  *  - B BF16 with TB_PRECISION_BF16 and oneDNN: A narrowed to bf16 once, oneDNN (AMX /
  *    AVX512-BF16) on panels of B's columns;
  *  - B BF16/F16 otherwise: B widened to f32 one panel of columns at a time in per-thread
@@ -16,6 +18,10 @@
 
 #define SMALL_M 8
 #define DNNL_MIN_M 16
+#define DNNL_F32_MIN 64
+#define STAGE (96 * 1024)          /* floats of C per staged block (384 KB) */
+#define STAGE_MIN (1 << 20)        /* C of at least 1M floats */
+#define STAGE_MAX_B (256 * 1024)   /* B of at most 256K elements */
 #define PAR_MIN_FLOPS (1 << 18)
 
 typedef struct mm {
@@ -28,6 +34,7 @@ typedef struct mm {
     tb_dtype bt;
     int64_t M, N, K, w;    /* w: rows or columns per chunk */
     bool ta, tb, by_rows;
+    bool staged;           /* oneDNN by rows into thread scratch, then streamed to C */
     float alpha, beta;
 } mm;
 
@@ -38,16 +45,6 @@ static void scale_c(float *C, int64_t M, int64_t N, float beta)
 }
 
 static int64_t chunks_of(int64_t n, int64_t w) { return (n + w - 1) / w; }
-
-/* Small problems stay on the calling thread. */
-static void run(cpu_backend *cb, bool par, int64_t n, cpu_task_fn fn, void *ctx)
-{
-    if (par)
-        cpu_pool_run(cb->pool, n, fn, ctx);
-    else
-        for (int64_t c = 0; c < n; c++)
-            fn(ctx, c, 0);
-}
 
 /* ---- few rows: C[m, n] = alpha dot(A[m], B[n]) + beta C[m, n] */
 static void small_m_task(void *ctx, int64_t chunk, int tid)
@@ -115,18 +112,74 @@ static void narrow_task(void *ctx, int64_t lo, int64_t hi, int tid)
 static void dnnl_task(void *ctx, int64_t chunk, int tid)
 {
     mm *p = ctx;
+    /* A as oneDNN reads it: the bf16 copy, or A itself for f32 */
+    const char *A = p->A16 ? (const char *)p->A16 : (const char *)p->A;
+    size_t as = p->A16 ? sizeof(uint16_t) : sizeof(float), bs = tb_dtype_size(p->bt);
     if (p->by_rows) { /* rows m0 .. of C and A, all of B */
         int64_t m0 = chunk * p->w, mw = p->M - m0 < p->w ? p->M - m0 : p->w;
-        if (!cpu_dnnl_run(mw == p->w ? p->full : p->last, tid, p->C + m0 * p->N, p->A16 + m0 * p->K, p->B))
-            cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld bf16 matmul", (long long)mw,
+        float *C = p->staged ? p->cb->tile[tid].p : p->C + m0 * p->N;
+        if (!cpu_dnnl_run(mw == p->w ? p->full : p->last, tid, C, A + (size_t)(m0 * p->K) * as, p->B))
+            cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld matmul", (long long)mw,
                      (long long)p->N, (long long)p->K);
+        else if (p->staged)
+            cpu_stream_copy(p->C + m0 * p->N, C, (size_t)(mw * p->N));
         return;
     }
     int64_t n0 = chunk * p->w, pw = p->N - n0 < p->w ? p->N - n0 : p->w;
-    const uint16_t *B = (const uint16_t *)p->B + (p->tb ? n0 * p->K : n0);
-    if (!cpu_dnnl_run(pw == p->w ? p->full : p->last, tid, p->C + n0, p->A16, B))
-        cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld bf16 matmul", (long long)p->M,
+    const char *B = (const char *)p->B + (size_t)(p->tb ? n0 * p->K : n0) * bs;
+    if (!cpu_dnnl_run(pw == p->w ? p->full : p->last, tid, p->C + n0, A, B))
+        cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld matmul", (long long)p->M,
                  (long long)pw, (long long)p->K);
+}
+
+/* oneDNN on blocks of rows (A not transposed, C as tall as it is wide or taller: the
+ * training step's 2048 x 256 projections) or panels of 64-column multiples (the LM head),
+ * a couple per thread; all but the last share a shape. bf16: A rounded to bf16 first (or
+ * the copy made for the previous product on the same A: the caller's TB_MM_SAME_A). False
+ * when oneDNN refuses the shape. */
+static bool dnnl_matmul(cpu_backend *cb, mm *p, bool par, int flags, bool same_a)
+{
+    int64_t M = p->M, N = p->N, K = p->K, T = par ? cb->threads : 1;
+    bool f32 = p->bt == TB_DTYPE_F32;
+    /* A large C written from scratch (the MLP's 2048 x 688 gate and up): blocks of rows
+     * into thread scratch that stays in L2, streamed out to C without the read-for-ownership
+     * of each line that plain stores pay (a third less time here). Only where re-reading B
+     * per block is cheap (small N K). */
+    p->staged = p->beta == 0.0f && !p->ta && M * N >= STAGE_MIN && N * K <= STAGE_MAX_B && N <= STAGE / 16 &&
+                ((uintptr_t)p->C & 63) == 0 && N % 16 == 0;
+    p->by_rows = p->staged || (!p->ta && par && M / (2 * T) >= (N < 256 ? N : 256));
+    int64_t extent = p->by_rows ? M : N;
+    p->w = par ? extent / (2 * T) : extent;
+    if (p->staged)
+        p->w = STAGE / N;
+    if (p->by_rows)
+        p->w = p->w / 16 * 16 > 0 ? p->w / 16 * 16 : p->w;
+    else
+        p->w = p->w < 64 ? (N < 64 ? N : 64) : p->w / 64 * 64;
+    for (int t = 0; p->staged && t < cb->threads; t++)
+        if (!cpu_scratch_reserve(cb, &cb->tile[t], (size_t)(p->w * N)))
+            return true; /* the failure is recorded */
+    int64_t rest = extent % p->w ? extent % p->w : p->w;
+    float al = p->alpha, be = p->beta;
+    p->full = p->by_rows ? cpu_dnnl_prepare(cb->dnnl, p->w, N, K, N, flags, al, be, f32)
+                         : cpu_dnnl_prepare(cb->dnnl, M, p->w, K, N, flags, al, be, f32);
+    p->last = rest == p->w  ? p->full
+              : p->by_rows ? cpu_dnnl_prepare(cb->dnnl, rest, N, K, N, flags, al, be, f32)
+                           : cpu_dnnl_prepare(cb->dnnl, M, rest, K, N, flags, al, be, f32);
+    if (!p->full || !p->last)
+        return false;
+    if (!f32) {
+        size_t n = (size_t)(M * K);
+        bool reuse = same_a && cb->a16_src == p->A && cb->a16_n == (int64_t)n && cb->a16_ta == p->ta;
+        if (!reuse && !cpu_scratch_reserve(cb, &cb->a16, (n + 1) / 2))
+            return true; /* the failure is recorded */
+        p->A16 = (uint16_t *)cb->a16.p;
+        if (!reuse)
+            cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, p);
+        cb->a16_src = p->A, cb->a16_n = (int64_t)n, cb->a16_ta = p->ta;
+    }
+    cpu_tasks(cb, par, chunks_of(extent, p->w), dnnl_task, p);
+    return true;
 }
 #endif
 
@@ -134,6 +187,8 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
                 float alpha, float beta)
 {
     cpu_backend *cb = cpu_of(be);
+    bool same_a = flags & TB_MM_SAME_A;
+    flags &= TB_MM_TRANS_A | TB_MM_TRANS_B; /* the layout (and oneDNN's primitive cache key) */
     if (b.nf4) {
         cpu_matmul_nf4(cb, cpu_f32(c), cpu_f32(a), b.nf4, M, N, K, flags, alpha, beta);
         return;
@@ -141,7 +196,7 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
     if (M <= 0 || N <= 0)
         return;
     mm p = {cb, cpu_f32(c), NULL, NULL, NULL, NULL, NULL, TB_DTYPE_F32, M, N, K, 0, flags & TB_MM_TRANS_A,
-            flags & TB_MM_TRANS_B, false, alpha, beta};
+            flags & TB_MM_TRANS_B, false, false, alpha, beta};
     if (K <= 0) {
         scale_c(p.C, M, N, beta);
         return;
@@ -155,9 +210,20 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
     if (M <= SMALL_M && p.tb && !p.ta) {
         /* ~16 chunks per thread: a preempted thread holds up little */
         p.w = par ? (N / (16 * T) < 8 ? 8 : N / (16 * T)) : N;
-        run(cb, par, chunks_of(N, p.w), small_m_task, &p);
+        cpu_tasks(cb, par, chunks_of(N, p.w), small_m_task, &p);
         return;
     }
+#if CPU_X86
+    if (p.bt == TB_DTYPE_F32 && cpu_thin512_matmul(cb, p.C, p.A, p.B, M, N, K, p.ta, p.tb, alpha, beta))
+        return;
+#endif
+#if TB_HAVE_DNNL
+    /* f32 x W^T of a layer or the LM head: oneDNN's brgemm kernels beat sgemm by 5-20% on
+     * these shapes (and lose on the backward's untransposed W, which stays with sgemm). */
+    if (p.bt == TB_DTYPE_F32 && p.tb && !p.ta && M >= DNNL_F32_MIN && N >= DNNL_F32_MIN && K >= DNNL_F32_MIN &&
+        cpu_dnnl_get(cb) && dnnl_matmul(cb, &p, par, flags, false))
+        return;
+#endif
     if (p.bt == TB_DTYPE_F32) {
         /* Split C where both sides of a chunk stay wide: sgemm packs its B slice per call
          * (cost ~ 1 / rows of the chunk) and its A slice (~ 1 / columns), so the split that
@@ -170,36 +236,13 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
         p.by_rows = (cr < N ? cr : N) >= (M < cc ? M : cc);
         int64_t extent = p.by_rows ? M : N;
         p.w = par ? (extent / per < 16 ? 16 : extent / per) : extent;
-        run(cb, par, chunks_of(extent, p.w), sgemm_task, &p);
+        cpu_tasks(cb, par, chunks_of(extent, p.w), sgemm_task, &p);
         return;
     }
 #if TB_HAVE_DNNL
-    if (cb->dnnl && p.bt == TB_DTYPE_BF16 && M >= DNNL_MIN_M) {
-        /* Blocks of rows (A not transposed, C as tall as it is wide or taller: the training
-         * step's 2048 x 256 projections) or panels of 64-column multiples (the LM head), a
-         * couple per thread; all but the last share a shape. */
-        p.by_rows = !p.ta && par && M / (2 * T) >= (N < 256 ? N : 256);
-        int64_t extent = p.by_rows ? M : N;
-        p.w = par ? extent / (2 * T) : extent;
-        if (p.by_rows)
-            p.w = p.w / 16 * 16 > 0 ? p.w / 16 * 16 : p.w;
-        else
-            p.w = p.w < 64 ? (N < 64 ? N : 64) : p.w / 64 * 64;
-        int64_t rest = extent % p.w ? extent % p.w : p.w;
-        p.full = p.by_rows ? cpu_dnnl_prepare(cb->dnnl, p.w, N, K, N, flags, alpha, beta)
-                           : cpu_dnnl_prepare(cb->dnnl, M, p.w, K, N, flags, alpha, beta);
-        p.last = rest == p.w   ? p.full
-                 : p.by_rows ? cpu_dnnl_prepare(cb->dnnl, rest, N, K, N, flags, alpha, beta)
-                             : cpu_dnnl_prepare(cb->dnnl, M, rest, K, N, flags, alpha, beta);
-        size_t n = (size_t)(M * K);
-        if (p.full && p.last && cpu_scratch_reserve(cb, &cb->shared, (n + 1) / 2)) {
-            p.A16 = (uint16_t *)cb->shared.p;
-            cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, &p);
-            run(cb, par, chunks_of(extent, p.w), dnnl_task, &p);
-            return;
-        }
-        /* oneDNN refused the shape: the f32 path below computes it */
-    }
+    if (cb->dnnl_bf16 && p.bt == TB_DTYPE_BF16 && M >= DNNL_MIN_M && dnnl_matmul(cb, &p, par, flags, same_a))
+        return;
+    /* oneDNN refused the shape: the f32 path below computes it */
 #endif
     /* Panel: <= 2 MB of f32 (the L2 here) for tall A, 512 KB otherwise; multiples of 16. */
     int64_t budget = M >= 256 ? (1 << 19) : (1 << 17);
@@ -212,5 +255,5 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
     for (int t = 0; t < cb->threads; t++)
         if (!cpu_scratch_reserve(cb, &cb->tile[t], (size_t)(p.w * K)))
             return;
-    run(cb, par, chunks_of(N, p.w), tiled_task, &p);
+    cpu_tasks(cb, par, chunks_of(N, p.w), tiled_task, &p);
 }

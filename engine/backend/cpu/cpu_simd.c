@@ -8,11 +8,8 @@
 
 #include "engine/backend/cpu/cpu_internal.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CPU_X86 1
-#include <immintrin.h>
-#else
-#define CPU_X86 0
+#if CPU_X86
+#include "engine/backend/cpu/cpu_avx512.h"
 #endif
 
 static bool have_avx512(void)
@@ -26,6 +23,8 @@ static bool have_avx512(void)
     return false;
 #endif
 }
+
+bool cpu_have_avx512(void) { return have_avx512(); }
 
 /* ------------------------------------------------------------------ portable */
 
@@ -63,9 +62,18 @@ static float max_c(const float *x, size_t n)
     return m;
 }
 
+static void prob_grad_c(float *p, float *dp, size_t valid, size_t n, float lse, float di)
+{
+    for (size_t j = 0; j < valid; j++) {
+        p[j] = expf(p[j] - lse);
+        dp[j] = p[j] * (dp[j] - di);
+    }
+    memset(p + valid, 0, (n - valid) * sizeof(float));
+    memset(dp + valid, 0, (n - valid) * sizeof(float));
+}
+
 /* ------------------------------------------------------------------ AVX-512 */
 #if CPU_X86
-#define AVX512 __attribute__((target("avx512f,avx512bw")))
 
 AVX512 static inline __m512 load16(const void *p, tb_dtype t)
 {
@@ -103,53 +111,36 @@ AVX512 static float dot_512(const float *a, const void *b, tb_dtype t, size_t n)
     return r + dot_c(a + i, bb + i * es, t, n - i);
 }
 
-/* exp(x) for x in [-100, 88.7]: x = n ln2 + r, |r| <= ln2/2, exp(r) by the Cephes expf
- * polynomial, times 2^n with scalef (which also flushes tiny results to 0). */
-AVX512 static inline __m512 exp512(__m512 x)
-{
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-100.0f)), _mm512_set1_ps(88.7f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
-    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
-
 AVX512 static float exp_shift_sum_512(float *x, size_t n, float shift)
 {
     __m512 sh = _mm512_set1_ps(shift), s = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh));
+        __m512 e = cpu_exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh));
         _mm512_storeu_ps(x + i, e);
         s = _mm512_add_ps(s, e);
     }
     if (i < n) {
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sh));
+        __m512 e = cpu_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sh));
         _mm512_mask_storeu_ps(x + i, m, e);
         s = _mm512_add_ps(s, _mm512_maskz_mov_ps(m, e));
     }
     return _mm512_reduce_add_ps(s);
 }
 
-AVX512 static void sigmoid_512(float *dst, const float *src, size_t n)
+AVX512 static void prob_grad_512(float *p, float *dp, size_t valid, size_t n, float lse, float di)
 {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_loadu_ps(src + i)));
-        _mm512_storeu_ps(dst + i, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+    __m512 l = _mm512_set1_ps(lse), d = _mm512_set1_ps(di);
+    size_t j = 0;
+    for (; j < n; j += 16) {
+        __mmask16 in = (__mmask16)(j >= valid ? 0 : valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1);
+        __mmask16 all = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
+        __m512 e = _mm512_maskz_mov_ps(in, cpu_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(in, p + j), l)));
+        __m512 g = _mm512_mul_ps(e, _mm512_sub_ps(_mm512_maskz_loadu_ps(in, dp + j), d));
+        _mm512_mask_storeu_ps(p + j, all, e);
+        _mm512_mask_storeu_ps(dp + j, all, _mm512_maskz_mov_ps(in, g));
     }
-    for (; i < n; i++)
-        dst[i] = 1.0f / (1.0f + expf(-src[i]));
 }
 
 AVX512 static float max_512(const float *x, size_t n)
@@ -217,16 +208,35 @@ float cpu_max(const float *x, size_t n)
     return max_c(x, n);
 }
 
-void cpu_sigmoid(float *dst, const float *src, size_t n)
+void cpu_attn_prob_grad(float *p, float *dp, size_t valid, size_t n, float lse, float di)
 {
 #if CPU_X86
     if (have_avx512()) {
-        sigmoid_512(dst, src, n);
+        prob_grad_512(p, dp, valid, n, lse, di);
         return;
     }
 #endif
-    for (size_t i = 0; i < n; i++)
-        dst[i] = 1.0f / (1.0f + expf(-src[i]));
+    prob_grad_c(p, dp, valid, n, lse, di);
+}
+
+#if CPU_X86
+AVX512 static void stream_512(float *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16)
+        _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+    _mm_sfence();
+}
+#endif
+
+void cpu_stream_copy(float *dst, const float *src, size_t n)
+{
+#if CPU_X86
+    if (have_avx512() && ((uintptr_t)dst & 63) == 0 && n % 16 == 0) {
+        stream_512(dst, src, n);
+        return;
+    }
+#endif
+    memcpy(dst, src, n * sizeof(float));
 }
 
 void cpu_narrow_bf16(uint16_t *dst, const float *src, size_t n)
