@@ -13,6 +13,9 @@
 #define LABEL_W 17
 #define SPARK_MAX 256
 
+/* Text stays ASCII without UTF-8 (the plot's fallback too). */
+static const char *sep(void) { return tb_term_utf8() ? "·" : "-"; }
+
 /* ---- the form view ------------------------------------------------------------------------ */
 
 static const tb_role part_roles[TB_PART_COUNT] = {TB_ROLE_SERIES1, TB_ROLE_SERIES2, TB_ROLE_SERIES3, TB_ROLE_SERIES4,
@@ -34,7 +37,7 @@ static int draw_verdict(const train_screen *ts, WINDOW *win, int y, int x, int w
         return y - y0;
     if (a->pending)
         y += tb_draw_wrapped(win, y, x, w, 2, TB_ROLE_DIM,
-                             "Checking the model and the data… (Enter starts anyway: the trainer checks everything "
+                             "Checking the model and the data... (Enter starts anyway: the trainer checks everything "
                              "again before it computes)");
     else
         tb_draw_textf(win, y++, x, w, TB_ROLE_GOOD, "%s Ready: Enter starts the run", u ? "✓" : "ok");
@@ -50,7 +53,7 @@ static int draw_facts(const train_screen *ts, WINDOW *win, int y, int x, int w)
     if (p->done && tb_train_preflight_model_matches(p, o) && p->model_status == TB_OK) {
         const tb_llama_config *m = &p->cfg;
         tb_draw_text(win, y, x, 8, TB_ROLE_LABEL, "Model");
-        tb_draw_textf(win, y++, x + 8, w - 8, TB_ROLE_NORMAL, "D %lld · L %lld · H %lld/%lld · V %lld · %s · ctx %lld",
+        tb_draw_textf(win, y++, x + 8, w - 8, TB_ROLE_NORMAL, "D %lld, L %lld, H %lld/%lld, V %lld, %s, context %lld",
                       (long long)m->dim, (long long)m->n_layers, (long long)m->n_heads, (long long)m->n_kv_heads,
                       (long long)m->vocab_size, tb_dtype_short_name(p->base_dtype), (long long)m->max_pos);
     }
@@ -63,7 +66,7 @@ static int draw_facts(const train_screen *ts, WINDOW *win, int y, int x, int w)
                       tb_format_count(s->tokens, a, sizeof a), tb_format_count(s->targets, b, sizeof b),
                       (long long)p->longest);
         tb_draw_textf(win, y++, x + 8, w - 8, p->verdict.warnings ? TB_ROLE_WARN : TB_ROLE_DIM,
-                      "validator: no errors, %ld warning%s (F2 Data shows them)", p->verdict.warnings,
+                      "validator: no errors, %ld warning%s", p->verdict.warnings,
                       p->verdict.warnings == 1 ? "" : "s");
         if (s->truncated)
             tb_draw_textf(win, y++, x + 8, w - 8, TB_ROLE_WARN, "%ld cut at max length (%s trained tokens lost)",
@@ -91,7 +94,7 @@ static void draw_memory(const train_screen *ts, WINDOW *win, int y, int x, int w
 {
     const tb_mem_estimate *e = &ts->as.plan.mem;
     char t[32], v[32];
-    tb_draw_textf(win, y++, x, w, TB_ROLE_LABEL, "Memory (the calculator's estimate, batch %lld x %lld positions)",
+    tb_draw_textf(win, y++, x, w, TB_ROLE_LABEL, "Memory (calculator): batch %lld x %lld positions",
                   (long long)ts->opts.batch, (long long)ts->as.plan.seq);
     double parts[TB_PART_COUNT];
     for (int p = 0; p < TB_PART_COUNT; p++)
@@ -169,7 +172,7 @@ static void draw_header(train_screen *ts, WINDOW *win, int y, int w)
     if (!l->have) {
         if (tb_train_job_phase(&ts->job) == TB_JOB_PREPARING)
             tb_draw_text(win, y, 1, w - 2, TB_ROLE_INFO,
-                         "Preparing the run: loading the model, validating and tokenizing the data…");
+                         "Preparing the run: loading the model, validating and tokenizing the data...");
         else
             tb_draw_text(win, y, 1, w - 2, TB_ROLE_DIM, "No run yet: fill in the form (v) and press Enter.");
         return;
@@ -178,7 +181,7 @@ static void draw_header(train_screen *ts, WINDOW *win, int y, int w)
     x += tb_draw_textf(win, y, x, w - x - 1, TB_ROLE_TITLE, "Run #%lld ", (long long)p->run_id);
     x += tb_draw_textf(win, y, x, w - x - 1, state_role(p->state), "%s", tb_train_state_name(p->state));
     const char *what = p->message[0] && p->state >= TB_TRAIN_FINISHED ? p->message : p->run_dir;
-    tb_draw_textf(win, y, x, w - x - 1, TB_ROLE_DIM, " · %s", what);
+    tb_draw_textf(win, y, x, w - x - 1, TB_ROLE_DIM, " %s %s", sep(), what);
 }
 
 static void draw_banner(const tb_alarm_banner *b, WINDOW *win, int y, int w)
@@ -212,12 +215,12 @@ static void draw_chart(train_screen *ts, WINDOW *win, int y, int x, int h, int w
     double last = c->n ? c->step[c->n - 1] : 0;
     if (ts->zoom && last > (double)ts->zoom_steps) {
         o.x_min = last - (double)ts->zoom_steps;
-        snprintf(zoom, sizeof zoom, " · last %ld steps", ts->zoom_steps);
+        snprintf(zoom, sizeof zoom, " %s last %ld steps", sep(), ts->zoom_steps);
     } else if (ts->zoom) {
-        snprintf(zoom, sizeof zoom, " · last %ld steps (all so far)", ts->zoom_steps);
+        snprintf(zoom, sizeof zoom, " %s last %ld steps (all so far)", sep(), ts->zoom_steps);
     }
     if (ts->ema)
-        snprintf(ema, sizeof ema, " · train EMA %.2f", ts->ema_alpha);
+        snprintf(ema, sizeof ema, " %s train EMA %.2f", sep(), ts->ema_alpha);
     snprintf(title, sizeof title, "Loss per step%s%s", ema, zoom);
     tb_draw_box(win, y, x, h, w, TB_ROLE_BORDER, title);
     tb_plot_draw(win, y + 1, x + 1, h - 2, w - 2, s, 2, &o, &ts->canvas);
