@@ -7,7 +7,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "datasets/reader.h"
 #include "datasets/template.h"
@@ -33,6 +36,21 @@ static inline void fuzz_reader(const uint8_t *data, size_t size, tb_dataset_form
     }
     tb_rendered_free(&rend);
     tb_reader_close(r);
+}
+
+/* The input as a file the readers can open: a memfd, its path in *path. Returns the fd (close
+ * it after), -1 when it cannot be made. */
+static inline int fuzz_memfd(const uint8_t *data, size_t size, char *path, size_t path_size)
+{
+    int fd = memfd_create("fuzz", 0);
+    if (fd < 0)
+        return -1;
+    if (size && write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        return -1;
+    }
+    snprintf(path, path_size, "/proc/self/fd/%d", fd);
+    return fd;
 }
 
 #endif
