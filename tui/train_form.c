@@ -179,6 +179,17 @@ tb_status tb_train_form_get(const tb_train_form *tf, const char *runs_dir, tb_tr
     return TB_OK;
 }
 
+void tb_train_form_take_data(tb_train_form *tf, const char *data, const char *session_eval)
+{
+    tb_field *f = tf->fields;
+    snprintf(f[TF_DATA].text, sizeof f[TF_DATA].text, "%s", data);
+    if (session_eval && session_eval[0] && strcmp(f[TF_EVAL].text, session_eval) == 0) {
+        f[TF_EVAL].text[0] = '\0';
+        if (f[TF_EVAL_SPLIT].dval == 0)
+            f[TF_EVAL_SPLIT].dval = UI_EVAL_SPLIT;
+    }
+}
+
 void tb_train_form_changed(tb_train_form *tf, int field)
 {
     tb_field *f = tf->fields;

@@ -41,6 +41,10 @@ void tb_train_form_set(tb_train_form *tf, const tb_train_options *o);
 /* The options the fields say; runs_dir is the session's runs folder (--out). Fails only on
  * text that does not parse (targets), with err->field the flag name, like the CLI. */
 tb_status tb_train_form_get(const tb_train_form *tf, const char *runs_dir, tb_train_options *o, tb_error *err);
+/* A dataset from elsewhere (the Data screen). The session's eval file belongs to the
+ * session's dataset (the demo's held-out words): with another dataset the form holds out
+ * its own rows instead. Call tb_train_form_changed(tf, TF_DATA) after. */
+void tb_train_form_take_data(tb_train_form *tf, const char *data, const char *session_eval);
 /* After a field changed: alpha follows the rank (2r) and lr the mode's default while the
  * user has not set them, and LoRA fields are disabled in full mode. */
 void tb_train_form_changed(tb_train_form *tf, int field);

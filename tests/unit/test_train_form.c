@@ -101,6 +101,18 @@ static void test_eval_file_disables_split(void **state)
     tb_error err;
     assert_int_equal(tb_train_options_check(&o, &err), TB_ERR_INVALID); /* no data: but not the split */
     assert_string_equal(err.field, "data");
+    /* another dataset from the Data screen: the session's eval file goes, the split comes */
+    tb_train_form_take_data(&tf, "other.jsonl", s.eval_path);
+    tb_train_form_changed(&tf, TF_DATA);
+    o = get(&tf);
+    assert_string_equal(o.data, "other.jsonl");
+    assert_string_equal(o.eval, "");
+    assert_true(o.eval_split == 0.1);
+    assert_false(tf.fields[TF_EVAL_SPLIT].disabled);
+    /* an eval file the user typed stays */
+    snprintf(tf.fields[TF_EVAL].text, sizeof tf.fields[TF_EVAL].text, "mine.jsonl");
+    tb_train_form_take_data(&tf, "third.jsonl", s.eval_path);
+    assert_string_equal(get(&tf).eval, "mine.jsonl");
 }
 
 /* form/round trip: non-default settings survive set -> get */

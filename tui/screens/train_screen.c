@@ -110,7 +110,7 @@ static bool take_session_data(train_screen *ts)
     if (strcmp(d, ts->seen_data) == 0 || ts->tf.form.editing)
         return false;
     snprintf(ts->seen_data, sizeof ts->seen_data, "%s", d);
-    snprintf(ts->tf.fields[TF_DATA].text, sizeof ts->tf.fields[TF_DATA].text, "%s", d);
+    tb_train_form_take_data(&ts->tf, d, ts->base.app->session.eval_path);
     form_changed(ts, TF_DATA);
     return true;
 }
