@@ -22,12 +22,11 @@
 
 static char model[1024], data[1024], work[256];
 
-static void opts(tb_train_options *o, const char *out)
+static void opts(tb_train_options *o)
 {
     tb_train_options_init(o);
     snprintf(o->model, sizeof o->model, "%s", model);
     snprintf(o->data, sizeof o->data, "%s", data);
-    snprintf(o->out, sizeof o->out, "%s", out);
     o->be.threads = 1;
     o->batch = 2, o->grad_accum = 1, o->rank = 4, o->lr = 5e-3;
     o->logging_steps = 1, o->eval_split = 0.1, o->eval_steps = 5, o->save_steps = 0;
@@ -52,22 +51,40 @@ static bool in_state(const tb_train_live *l, int64_t s) { return l->have && l->p
 static bool has_checkpoint(const tb_train_live *l, int64_t s) { (void)s; return l->prog.last_checkpoint[0] != 0; }
 static bool ended(tb_train_job *j) { return tb_train_job_phase(j) == TB_JOB_ENDED; }
 
+/* A job on fresh state, started with o (runs under work/sub). */
+static void start(tb_train_job *j, tb_train_live *l, tb_train_options *o, const char *sub)
+{
+    char out[300];
+    snprintf(out, sizeof out, "%s/%s", work, sub);
+    snprintf(o->out, sizeof o->out, "%s", out);
+    tb_train_job_init(j);
+    memset(l, 0, sizeof *l);
+    tb_train_live_reset(l);
+    tb_error err;
+    assert_int_equal(tb_train_job_start(j, o, &err), TB_OK);
+}
+
+/* Wait for the worker to end, take the last reading, join. */
+static void run_to_end(tb_train_job *j, tb_train_live *l)
+{
+    for (int i = 0; i < 2000 && !ended(j); i++)
+        usleep(10000);
+    assert_true(ended(j));
+    tb_train_job_collect(j, l);
+    tb_train_job_finish(j);
+}
+
 /* job/run: start, grow, pause, save, stop; the store has the run and its points */
 static void test_run_pause_save_stop(void **state)
 {
     (void)state;
-    char out[300];
-    snprintf(out, sizeof out, "%s/runs", work);
     tb_train_options o;
-    opts(&o, out);
+    opts(&o);
     tb_train_job j;
-    tb_train_job_init(&j);
     tb_train_live l;
-    memset(&l, 0, sizeof l);
-    tb_train_live_reset(&l);
-    tb_error err;
-    assert_int_equal(tb_train_job_start(&j, &o, &err), TB_OK);
+    start(&j, &l, &o, "runs");
     assert_true(tb_train_job_busy(&j));
+    tb_error err;
     assert_int_equal(tb_train_job_start(&j, &o, &err), TB_ERR_INVALID); /* one at a time */
     assert_true(poll_until(&j, &l, has_points, 20));
     assert_true(l.curve.step[0] == 0 && isfinite(l.curve.eval[0])); /* the baseline eval */
@@ -92,11 +109,7 @@ static void test_run_pause_save_stop(void **state)
     assert_true(tb_path_is_dir(l.prog.last_checkpoint));
 
     tb_train_job_request(&j, TB_REQ_STOP);
-    for (int i = 0; i < 2000 && !ended(&j); i++)
-        usleep(10000);
-    assert_true(ended(&j));
-    tb_train_job_collect(&j, &l); /* the last reading */
-    tb_train_job_finish(&j);
+    run_to_end(&j, &l);
     assert_false(tb_train_job_busy(&j));
     assert_int_equal(tb_train_job_phase(&j), TB_JOB_IDLE);
     assert_int_equal(l.prog.state, TB_TRAIN_STOPPED);
@@ -107,7 +120,7 @@ static void test_run_pause_save_stop(void **state)
 
     /* the run store (what the Runs screen reads) has the run, stopped, with every point */
     char db[400];
-    snprintf(db, sizeof db, "%s/tunebench.db", out);
+    snprintf(db, sizeof db, "%s/tunebench.db", o.out);
     tb_run_store *rs;
     assert_int_equal(tb_run_store_open(&rs, db, true, &err), TB_OK);
     tb_run_info ri;
@@ -127,10 +140,7 @@ static void test_run_pause_save_stop(void **state)
     o.max_steps = 3;
     tb_train_live_reset(&l);
     assert_int_equal(tb_train_job_start(&j, &o, &err), TB_OK);
-    for (int i = 0; i < 2000 && !ended(&j); i++)
-        usleep(10000);
-    tb_train_job_collect(&j, &l);
-    tb_train_job_finish(&j);
+    run_to_end(&j, &l);
     assert_int_equal(l.prog.state, TB_TRAIN_FINISHED);
     assert_int_equal(l.prog.step, 3);
     tb_train_live_free(&l);
@@ -141,22 +151,14 @@ static void test_run_pause_save_stop(void **state)
 static void test_refused_start(void **state)
 {
     (void)state;
-    char out[300];
-    snprintf(out, sizeof out, "%s/refused", work);
     tb_train_options o;
-    opts(&o, out);
+    opts(&o);
     snprintf(o.model, sizeof o.model, "%s/no-such-model", work);
     tb_train_job j;
-    tb_train_job_init(&j);
     tb_train_live l;
-    memset(&l, 0, sizeof l);
-    tb_error err;
-    assert_int_equal(tb_train_job_start(&j, &o, &err), TB_OK);
-    for (int i = 0; i < 2000 && !ended(&j); i++)
-        usleep(10000);
-    assert_false(tb_train_job_collect(&j, &l));
+    start(&j, &l, &o, "refused");
+    run_to_end(&j, &l);
     assert_false(l.have);
-    tb_train_job_finish(&j);
     assert_int_not_equal(j.create_status, TB_OK);
     printf("# job/refused: %s: %s: %s\n", j.err.file, j.err.field, j.err.message);
     assert_non_null(strstr(j.err.file, "no-such-model"));
@@ -167,21 +169,17 @@ static void test_refused_start(void **state)
 static void test_destroy_stops(void **state)
 {
     (void)state;
-    char out[300];
-    snprintf(out, sizeof out, "%s/quit", work);
     tb_train_options o;
-    opts(&o, out);
+    opts(&o);
     tb_train_job j;
-    tb_train_job_init(&j);
     tb_train_live l;
-    memset(&l, 0, sizeof l);
-    tb_error err;
-    assert_int_equal(tb_train_job_start(&j, &o, &err), TB_OK);
+    start(&j, &l, &o, "quit");
     assert_true(poll_until(&j, &l, has_points, 3));
     int64_t id = l.prog.run_id;
     tb_train_job_destroy(&j);
+    tb_error err;
     char db[400];
-    snprintf(db, sizeof db, "%s/tunebench.db", out);
+    snprintf(db, sizeof db, "%s/tunebench.db", o.out);
     tb_run_store *rs;
     assert_int_equal(tb_run_store_open(&rs, db, true, &err), TB_OK);
     tb_run_info ri;
@@ -232,22 +230,14 @@ static void test_classify_engine_messages(void **state)
 static void test_nan_rollback_banner(void **state)
 {
     (void)state;
-    char out[300];
-    snprintf(out, sizeof out, "%s/nan", work);
     tb_train_options o;
-    opts(&o, out);
+    opts(&o);
     o.max_steps = 12;
     o.fault_nan_step = 4, o.fault_nan_count = 3; /* three bad steps in a row: roll back */
     tb_train_job j;
-    tb_train_job_init(&j);
     tb_train_live l;
-    memset(&l, 0, sizeof l);
-    tb_error err;
-    assert_int_equal(tb_train_job_start(&j, &o, &err), TB_OK);
-    for (int i = 0; i < 2000 && !ended(&j); i++)
-        usleep(10000);
-    tb_train_job_collect(&j, &l);
-    tb_train_job_finish(&j);
+    start(&j, &l, &o, "nan");
+    run_to_end(&j, &l);
     assert_int_equal(l.prog.state, TB_TRAIN_FINISHED);
     long skips = 0, rollbacks = 0;
     for (size_t i = 0; i < l.n_events; i++) {
