@@ -319,7 +319,8 @@ static int on_mouse(tb_screen *s, const MEVENT *ev, int y, int x)
 {
     train_screen *ts = (train_screen *)s;
     (void)ev;
-    if (ts->view == TV_FORM && x < 40 && y >= 1 && tb_form_click(&ts->tf.form, y - 1))
+    /* the form rows: body height (LINES - 2) less the box and the help lines */
+    if (ts->view == TV_FORM && x < ts->form_w && y >= 1 && y - 1 < LINES - 6 && tb_form_click(&ts->tf.form, y - 1))
         return TB_UI_HANDLED | TB_UI_REDRAW;
     return TB_UI_IGNORED;
 }

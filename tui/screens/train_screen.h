@@ -50,6 +50,7 @@ typedef struct train_screen {
     double ema_alpha;
     long zoom_steps;                 /* z: the last N steps */
     tb_plot_canvas canvas;
+    int form_w;                      /* the form box's width as last drawn (mouse) */
 } train_screen;
 
 /* train_view.c */

@@ -122,6 +122,7 @@ static void draw_memory(const train_screen *ts, WINDOW *win, int y, int x, int w
 void tb_train_draw_form(train_screen *ts, WINDOW *win, int h, int w)
 {
     int lw = w >= 120 ? 48 : w >= 100 ? 44 : 40;
+    ts->form_w = lw;
     tb_form *f = &ts->tf.form;
     tb_draw_box(win, 0, 0, h, lw, TB_ROLE_BORDER, "Train settings");
     int rows = h - 4;
