@@ -137,6 +137,19 @@ tap_ok "tui/train: 80x24 shows the chart, the side panel and the run log" \
     "$(tui_wait 'Loss per step' && tui_wait 'Step  60/60' && tui_wait 'Run log'; echo $?)"
 tui_keys '?'
 tap_ok "tui/train: ? lists the Train keys" "$(tui_wait 'Help: Train screen' && tui_wait 'save a checkpoint now'; echo $?)"
-tui_keys q q
+tui_keys q
+
+# The dataset the Data screen loads becomes the form's.
+tui_keys F2
+tui_wait '20 rows  jsonl' >/dev/null
+tui_keys o C-u
+tui_keys -l "$ROOT/datasets/examples/chat_clean.jsonl"
+tui_keys Enter
+tui_wait '10 rows  jsonl' >/dev/null
+tui_keys F4 v
+field 1
+tap_ok "tui/train: the Data screen's dataset is the form's" \
+    "$(tui_wait 'chat_clean.jsonl' && tui_wait '10 rows: 9 train / 1 eval'; echo $?)"
+tui_keys q
 tap_ok "tui/train: quits with status 0" "$(tui_wait 'TB-EXITED:0'; echo $?)"
 tap_done
