@@ -245,17 +245,23 @@ static size_t train_points(const tb_run_curve *c, const double *col, double *out
     return m;
 }
 
+/* "2.345", "-" before the first value */
+static const char *loss_text(double v, char *buf, size_t size)
+{
+    if (isfinite(v))
+        snprintf(buf, size, "%.4g", v);
+    else
+        snprintf(buf, size, "-");
+    return buf;
+}
+
 static void draw_spark_row(WINDOW *win, int y, int x, int w, const char *label, double value, const tb_run_curve *c,
                            const double *col, tb_role role)
 {
     static double v[SPARK_MAX];
     char num[32];
     tb_draw_text(win, y, x, 6, TB_ROLE_LABEL, label);
-    if (isfinite(value))
-        snprintf(num, sizeof num, "%.3g", value);
-    else
-        snprintf(num, sizeof num, "-");
-    tb_draw_text(win, y, x + 6, 9, TB_ROLE_VALUE, num);
+    tb_draw_text(win, y, x + 6, 9, TB_ROLE_VALUE, loss_text(value, num, sizeof num));
     int sw = w - 16;
     if (sw <= 0)
         return;
@@ -291,7 +297,9 @@ static void draw_side(train_screen *ts, WINDOW *win, int y0, int x0, int h, int 
     if (y >= bottom)
         return;
     tb_draw_text(win, y, x, 6, TB_ROLE_LABEL, "Loss");
-    tb_draw_textf(win, y++, x + 6, iw - 6, TB_ROLE_NORMAL, "%.4g  eval %.4g", p->train_loss, p->eval_loss);
+    char tl[32], el[32];
+    tb_draw_textf(win, y++, x + 6, iw - 6, TB_ROLE_NORMAL, "%s  eval %s", loss_text(p->train_loss, tl, sizeof tl),
+                  loss_text(p->eval_loss, el, sizeof el));
     if (y < bottom && isfinite(p->best_eval_loss)) {
         tb_draw_text(win, y, x, 6, TB_ROLE_LABEL, "Best");
         tb_draw_textf(win, y++, x + 6, iw - 6, TB_ROLE_GOOD, "%.4g at step %lld", p->best_eval_loss,
