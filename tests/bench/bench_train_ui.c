@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -27,6 +28,14 @@
 
 static double frame_ms[MAX_FRAMES];
 static int n_frames;
+static double ui_cpu_s, proc_cpu_s; /* attached runs: the UI thread's CPU time, the process's */
+
+static double cpu_s(clockid_t id)
+{
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 /* One run; attached: draw the run view at fps. Returns training tokens/s. */
 static double one_run(const tb_train_options *o, bool attached, double fps)
@@ -40,8 +49,9 @@ static double one_run(const tb_train_options *o, bool attached, double fps)
     if (tb_train_job_start(&ts->job, o, &err) != TB_OK)
         bench_die("bench_train_ui", &err);
     double period = 1.0 / fps;
+    double proc0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
     while (tb_train_job_phase(&ts->job) != TB_JOB_ENDED) {
-        double t0 = bench_now();
+        double t0 = bench_now(), c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
         if (attached) {
             tb_train_job_collect(&ts->job, &ts->live);
             werase(stdscr);
@@ -50,11 +60,14 @@ static double one_run(const tb_train_options *o, bool attached, double fps)
             doupdate();
             if (n_frames < MAX_FRAMES)
                 frame_ms[n_frames++] = (bench_now() - t0) * 1e3;
+            ui_cpu_s += cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         }
         double left = period - (bench_now() - t0);
         if (left > 0)
             usleep((useconds_t)(left * 1e6));
     }
+    if (attached)
+        proc_cpu_s += cpu_s(CLOCK_PROCESS_CPUTIME_ID) - proc0;
     tb_train_job_collect(&ts->job, &ts->live);
     tb_train_job_finish(&ts->job);
     if (ts->job.create_status != TB_OK || ts->job.run_status != TB_OK)
@@ -203,8 +216,10 @@ int main(int argc, char **argv)
     summary("ui", ui, (int)rounds, &mu);
     printf("  paired ui/bare ratio: median %.4f [%.4f-%.4f]\n", mr, ratio[0], ratio[rounds - 1]);
     double f_med = bench_median(frame_ms, n_frames), f_max = frame_ms[n_frames - 1]; /* sorted by the median */
-    printf("RESULT train_ui bare=%.1f ui=%.1f ratio=%.4f paired_ratio=%.4f overhead_pct=%.2f frames=%d frame_ms_median=%.3f "
+    printf("  the UI thread's CPU time: %.3f s of the process's %.1f s while attached (%.3f%%)\n", ui_cpu_s, proc_cpu_s,
+           100 * ui_cpu_s / proc_cpu_s);
+    printf("RESULT train_ui bare=%.1f ui=%.1f ratio=%.4f paired_ratio=%.4f overhead_pct=%.2f ui_cpu_pct=%.3f frames=%d frame_ms_median=%.3f "
            "frame_ms_max=%.3f possible_fps=%.0f frame_ms_10k_steps=%.3f frame_ms_100k_steps=%.3f\n",
-           mb, mu, mu / mb, mr, (1 - mr) * 100, n_frames, f_med, f_max, 1e3 / f_med, f10k, f100k);
+           mb, mu, mu / mb, mr, (1 - mr) * 100, 100 * ui_cpu_s / proc_cpu_s, n_frames, f_med, f_max, 1e3 / f_med, f10k, f100k);
     return 0;
 }
