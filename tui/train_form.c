@@ -1,9 +1,13 @@
 /* tunebench — the Train form's fields and their mapping to tb_train_options. */
 #include "tui/train_form.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "engine/core/fs.h"
 
 /* The modes the trainer runs, in the order the form offers them. Adding QLoRA when the
  * trainer takes it is one line here. */
@@ -177,6 +181,57 @@ tb_status tb_train_form_get(const tb_train_form *tf, const char *runs_dir, tb_tr
         return err->status;
     }
     return TB_OK;
+}
+
+tb_status tb_train_form_load(tb_train_form *tf, const char *path, tb_error *err)
+{
+    char *text = NULL, *cur_text = NULL, *merged_text = NULL;
+    json_t *file = NULL, *merged = NULL;
+    tb_train_options o;
+    tb_status st = tb_read_file(path, &text, NULL, err);
+    if (st != TB_OK)
+        return st;
+    json_error_t je;
+    file = json_loads(text, 0, &je);
+    json_t *set = file ? json_object_get(file, "settings") : NULL;
+    if (!set)
+        set = file;
+    if (!json_is_object(set)) {
+        st = tb_error_set(err, TB_ERR_FORMAT, path, file ? 0 : je.line, NULL, "not a settings object%s%s",
+                          file ? "" : ": ", file ? "" : je.text);
+        goto done;
+    }
+    if ((st = tb_train_form_get(tf, NULL, &o, err)) != TB_OK)
+        goto done;
+    cur_text = tb_train_options_to_json(&o);
+    merged = cur_text ? json_loads(cur_text, 0, NULL) : NULL;
+    if (!merged) {
+        st = tb_fail(err, TB_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    /* alpha and lr follow the rank and the mode unless the file sets them too */
+    if (json_object_get(set, "rank") && !json_object_get(set, "alpha"))
+        json_object_del(merged, "alpha");
+    if (json_object_get(set, "mode") && !json_object_get(set, "learning_rate"))
+        json_object_del(merged, "learning_rate");
+    json_object_update(merged, set);
+    merged_text = json_dumps(merged, 0);
+    if ((st = tb_train_options_from_json(&o, merged_text ? merged_text : "", path, err)) != TB_OK)
+        goto done;
+    bool offered = false;
+    for (int i = 0; i < N_FORM_MODES; i++)
+        offered |= form_modes[i] == o.mode;
+    if (!offered)
+        st = tb_error_set(err, TB_ERR_UNSUPPORTED, path, 0, "mode", "mode %s is not available here", tb_train_mode_name(o.mode));
+    else
+        tb_train_form_set(tf, &o);
+done:
+    free(text);
+    free(cur_text);
+    free(merged_text);
+    json_decref(file);
+    json_decref(merged);
+    return st;
 }
 
 void tb_train_form_take_data(tb_train_form *tf, const char *data, const char *session_eval)

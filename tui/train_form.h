@@ -41,6 +41,12 @@ void tb_train_form_set(tb_train_form *tf, const tb_train_options *o);
 /* The options the fields say; runs_dir is the session's runs folder (--out). Fails only on
  * text that does not parse (targets), with err->field the flag name, like the CLI. */
 tb_status tb_train_form_get(const tb_train_form *tf, const char *runs_dir, tb_train_options *o, tb_error *err);
+/* Settings from a JSON file over the fields: a run's config.json (its "settings") or a bare
+ * object with the same keys (Hugging Face TrainingArguments names: "learning_rate",
+ * "num_train_epochs", "max_steps", "rank", ...). Keys the file has win; the rest stay. A
+ * file that sets the rank but not alpha gets alpha 2r; the mode but not the lr, the mode's
+ * lr. Errors name the file and the key. */
+tb_status tb_train_form_load(tb_train_form *tf, const char *path, tb_error *err);
 /* A dataset from elsewhere (the Data screen). The session's eval file belongs to the
  * session's dataset (the demo's held-out words): with another dataset the form holds out
  * its own rows instead. Call tb_train_form_changed(tf, TF_DATA) after. */

@@ -223,6 +223,66 @@ static void test_every_refusal_has_a_field(void **state)
     }
 }
 
+/* form/load: a settings file's keys win, the rest stay; alpha follows a rank the file sets;
+ * a run's config.json loads its "settings"; bad files are refused naming file and key */
+static void test_load_settings(void **state)
+{
+    (void)state;
+    tb_train_form tf;
+    form_for(&tf, "M", "D");
+    char path[300];
+    snprintf(path, sizeof path, "%s/settings.json", work);
+    FILE *f = fopen(path, "w");
+    fputs("{\"learning_rate\": 0.001, \"rank\": 8, \"eval_steps\": 20, \"target_modules\": \"all-linear\"}", f);
+    fclose(f);
+    tb_error err;
+    assert_int_equal(tb_train_form_load(&tf, path, &err), TB_OK);
+    tb_train_options o = get(&tf);
+    assert_true(o.lr == 1e-3);
+    assert_int_equal(o.rank, 8);
+    assert_true(o.alpha == 16);
+    assert_int_equal(o.eval_steps, 20);
+    assert_int_equal(o.targets, TB_LORA_TARGETS_ALL);
+    assert_string_equal(o.model, "M");         /* not in the file: kept */
+    assert_int_equal(o.logging_steps, 1);      /* the screen's choice: kept */
+    assert_true(o.eval_split == 0.1);
+
+    /* a run's config.json: its settings */
+    tb_train_options r;
+    tb_train_options_init(&r);
+    snprintf(r.model, sizeof r.model, "run-model");
+    r.mode = TB_TRAIN_FULL, r.batch = 2, r.seed = 9;
+    char *js = tb_train_options_to_json(&r);
+    f = fopen(path, "w");
+    fprintf(f, "{\"run_id\": 3, \"settings\": %s}", js);
+    fclose(f);
+    free(js);
+    assert_int_equal(tb_train_form_load(&tf, path, &err), TB_OK);
+    o = get(&tf);
+    assert_string_equal(o.model, "run-model");
+    assert_int_equal(o.mode, TB_TRAIN_FULL);
+    assert_int_equal(o.batch, 2);
+    assert_int_equal(o.seed, 9);
+    assert_true(o.lr == 5e-5);
+
+    f = fopen(path, "w");
+    fputs("{\"max_steps\": \"many\"}", f);
+    fclose(f);
+    assert_int_equal(tb_train_form_load(&tf, path, &err), TB_ERR_FORMAT);
+    assert_string_equal(err.field, "max_steps");
+    assert_non_null(strstr(err.file, "settings.json"));
+    f = fopen(path, "w");
+    fputs("[1, 2", f);
+    fclose(f);
+    assert_int_equal(tb_train_form_load(&tf, path, &err), TB_ERR_FORMAT);
+    f = fopen(path, "w");
+    fputs("{\"mode\": \"qlora_dq\"}", f);
+    fclose(f);
+    assert_int_not_equal(tb_train_form_load(&tf, path, &err), TB_OK);
+    assert_string_equal(err.field, "mode");
+    assert_int_equal(get(&tf).batch, 2); /* a refused file changes nothing */
+}
+
 static void preflight(tb_train_preflight *p, const tb_train_options *o) { tb_train_preflight_run(o, NULL, p); }
 
 /* preflight/plan: steps, seq and memory equal the trainer's for the same settings, for LoRA
@@ -361,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_follow_defaults),
         cmocka_unit_test(test_targets_refused),
         cmocka_unit_test(test_every_refusal_has_a_field),
+        cmocka_unit_test(test_load_settings),
         cmocka_unit_test(test_plan_equals_trainer),
         cmocka_unit_test(test_refusals),
     };

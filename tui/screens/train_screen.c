@@ -212,6 +212,11 @@ static tb_screen *create(tb_app *app)
     ts->base.cls = &tb_train_screen_class;
     ts->base.app = app;
     tb_train_form_init(&ts->tf, &app->session);
+    tb_error err;
+    if (app->session.train_settings[0] && tb_train_form_load(&ts->tf, app->session.train_settings, &err) != TB_OK) {
+        char msg[1024];
+        tb_app_error(app, "Cannot read the Train settings", "%s", tb_error_format(&err, msg, sizeof msg));
+    }
     snprintf(ts->seen_data, sizeof ts->seen_data, "%s", app->session.data_path);
     tb_train_job_init(&ts->job);
     ts->ema_alpha = 0.6;
