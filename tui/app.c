@@ -340,6 +340,8 @@ int tb_app_run(const tb_app_options *opts)
         snprintf(app.session.data_path, sizeof app.session.data_path, "%s", opts->data_path);
     if (opts && opts->runs_dir)
         snprintf(app.session.runs_dir, sizeof app.session.runs_dir, "%s", opts->runs_dir);
+    if (opts && (opts->model_dir || opts->data_path))
+        app.session.train_settings[0] = '\0'; /* the demo's settings are for the demo's model and data */
 
     for (int i = 0; tb_screen_classes[i] && app.n_screens < TB_MAX_SCREENS; i++) {
         tb_screen *s = tb_screen_classes[i]->create(&app);

@@ -8,17 +8,13 @@
 static bool grow(tb_run_curve *c)
 {
     size_t cap = c->cap ? c->cap * 2 : 256;
-    double *s = realloc(c->step, cap * sizeof *s);
-    if (s)
-        c->step = s;
-    double *t = s ? realloc(c->train, cap * sizeof *t) : NULL;
-    if (t)
-        c->train = t;
-    double *e = t ? realloc(c->eval, cap * sizeof *e) : NULL;
-    if (e)
-        c->eval = e;
-    if (!e)
-        return false;
+    double **cols[] = {&c->step, &c->train, &c->eval, &c->lr, &c->grad_norm};
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+        double *p = realloc(*cols[k], cap * sizeof *p);
+        if (!p)
+            return false; /* the columns grown so far keep their old content */
+        *cols[k] = p;
+    }
     c->cap = cap;
     return true;
 }
@@ -44,6 +40,8 @@ bool tb_run_curve_merge(tb_run_curve *c, const tb_metric_row *rows, size_t n, bo
         if (i > 0 && c->step[i - 1] == step) {
             update(&c->train[i - 1], m->train_loss, changed);
             update(&c->eval[i - 1], m->eval_loss, changed);
+            update(&c->lr[i - 1], m->lr, changed);
+            update(&c->grad_norm[i - 1], m->grad_norm, changed);
             continue;
         }
         if (i != c->n)
@@ -53,6 +51,8 @@ bool tb_run_curve_merge(tb_run_curve *c, const tb_metric_row *rows, size_t n, bo
         c->step[c->n] = step;
         c->train[c->n] = m->train_loss;
         c->eval[c->n] = m->eval_loss;
+        c->lr[c->n] = m->lr;
+        c->grad_norm[c->n] = m->grad_norm;
         c->n++;
         *changed = true;
     }
@@ -96,13 +96,22 @@ tb_status tb_run_curves_refresh(tb_run_curves *cs, tb_run_store *rs, int64_t id,
     return ok ? TB_OK : tb_fail(err, TB_ERR_NOMEM, "out of memory for the curve of run %lld", (long long)id);
 }
 
+void tb_run_curve_free(tb_run_curve *c)
+{
+    free(c->step);
+    free(c->train);
+    free(c->eval);
+    free(c->lr);
+    free(c->grad_norm);
+    int64_t id = c->id;
+    memset(c, 0, sizeof *c);
+    c->id = id;
+}
+
 void tb_run_curves_free(tb_run_curves *cs)
 {
-    for (size_t i = 0; i < cs->n; i++) {
-        free(cs->items[i].step);
-        free(cs->items[i].train);
-        free(cs->items[i].eval);
-    }
+    for (size_t i = 0; i < cs->n; i++)
+        tb_run_curve_free(&cs->items[i]);
     free(cs->items);
     memset(cs, 0, sizeof *cs);
 }

@@ -18,6 +18,8 @@ typedef struct tb_run_curve {
     double *step;          /* (n) increasing */
     double *train;         /* (n) train loss, NaN where none */
     double *eval;          /* (n) eval loss, NaN where no eval at that step */
+    double *lr;            /* (n) learning rate at the step */
+    double *grad_norm;     /* (n) gradient norm (before clipping) */
 } tb_run_curve;
 
 typedef struct tb_run_curves {
@@ -29,6 +31,8 @@ typedef struct tb_run_curves {
  * already there updates it (NaN fields keep the old value), later steps append. Returns
  * false when out of memory (the curve keeps what fit). *changed says whether anything did. */
 bool tb_run_curve_merge(tb_run_curve *c, const tb_metric_row *rows, size_t n, bool *changed);
+/* Free one curve's columns (a curve kept outside tb_run_curves); it becomes empty. */
+void tb_run_curve_free(tb_run_curve *c);
 
 /* The curve of run id, created empty when absent; NULL when out of memory. */
 tb_run_curve *tb_run_curves_get(tb_run_curves *cs, int64_t id);

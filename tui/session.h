@@ -8,6 +8,7 @@ typedef struct tb_session {
     char data_path[4096];   /* training dataset */
     char eval_path[4096];   /* held-out dataset, "" when none */
     char runs_dir[4096];    /* where runs/ and runs/tunebench.db live */
+    char train_settings[4096]; /* JSON the Train form starts from (tui/train_form.h), "" none */
 } tb_session;
 
 /* Fill with the bundled demo paths that exist (source tree or next to the binary). */

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "engine/core/fs.h"
+#include "engine/train/plan.h"
 #include "engine/train/trainer_internal.h"
-#include "validators/validate.h"
 
 static const char *const state_names[] = {"ready", "running", "paused", "saving", "finished", "stopped", "failed"};
 
@@ -178,44 +178,6 @@ tb_llama *tb_trainer_model(tb_trainer *t)
 
 /* ------------------------------------------------------------------ create */
 
-/* The validator's errors stop a run before it starts (unless --skip-validation). */
-static tb_status validate_data(const tb_trainer *t, const tb_field_map *map, tb_error *err)
-{
-    tb_validate_opts vo;
-    tb_validate_opts_init(&vo);
-    vo.path = t->o.data;
-    vo.eval_path = t->o.eval[0] ? t->o.eval : NULL;
-    vo.format = t->o.format;
-    vo.map = map;
-    vo.template_kind = t->o.template_kind;
-    vo.max_findings = 3;
-    tb_report rep;
-    tb_status st = tb_validate(&vo, &rep, err);
-    long errors = st == TB_OK ? tb_report_errors(&rep) : 0;
-    if (st == TB_OK && errors > 0) {
-        char list[640] = "";
-        size_t used = 0;
-        int shown = 0;
-        for (long i = 0; i < rep.n_findings && shown < 3; i++) {
-            const tb_finding *f = &rep.findings[i];
-            if (f->severity != TB_SEV_ERROR)
-                continue;
-            int w = snprintf(list + used, sizeof list - used, "%s line %ld: %s: %s", shown ? ";" : "", f->line,
-                             tb_check_name(f->check), f->message);
-            if (w < 0 || (size_t)w >= sizeof list - used)
-                break;
-            used += (size_t)w;
-            shown++;
-        }
-        st = tb_error_set(err, TB_ERR_INVALID, t->o.data, 0, "data",
-                          "the validator found %ld error%s:%s (see tunebench validate %s; fix them, or pass "
-                          "--skip-validation to train anyway)",
-                          errors, errors == 1 ? "" : "s", list, t->o.data);
-    }
-    tb_report_free(&rep);
-    return st;
-}
-
 static tb_status load_tokenizer(tb_trainer *t, tb_error *err)
 {
     const char *p = t->o.tokenizer[0] ? t->o.tokenizer : t->o.model;
@@ -307,18 +269,13 @@ static tb_status setup_buffers(tb_trainer *t, tb_error *err)
 
 static void plan_steps(tb_trainer *t)
 {
-    t->batches_per_epoch = (t->data.train.n + t->o.batch - 1) / t->o.batch;
-    t->steps_per_epoch = (t->batches_per_epoch + t->o.grad_accum - 1) / t->o.grad_accum;
-    t->total_steps = t->o.max_steps > 0 ? t->o.max_steps : (int64_t)ceil(t->o.epochs * (double)t->steps_per_epoch);
-    if (t->total_steps < 1)
-        t->total_steps = 1;
-    t->warmup = tb_schedule_warmup(t->o.warmup_steps, t->o.warmup_ratio, t->total_steps);
-    tb_mem_options mo = {.batch = t->o.batch, .seq = t->Tmax, .checkpointing = t->o.checkpointing,
-                         .base_dtype = t->base_dtype, .optim = TB_OPTIM_ADAMW, .rank = t->o.rank,
-                         .targets = t->o.targets};
-    tb_mem_estimate me;
-    tb_plan_memory(&t->m->cfg, t->o.mode, &mo, &me);
-    t->mem_predicted = (int64_t)me.total;
+    tb_train_plan p;
+    tb_train_plan_make(&t->o, &t->m->cfg, t->base_dtype, t->data.train.n, t->Tmax + 1, &p);
+    t->batches_per_epoch = p.batches_per_epoch;
+    t->steps_per_epoch = p.steps_per_epoch;
+    t->total_steps = p.total_steps;
+    t->warmup = p.warmup;
+    t->mem_predicted = (int64_t)p.mem.total;
 }
 
 /* A new run row and folder, or the resumed run's. */
@@ -453,19 +410,12 @@ tb_status tb_trainer_create(tb_trainer **out, const tb_train_options *opt, const
         st = tb_error_set(err, TB_ERR_INVALID, NULL, 0, "tokenizer",
                           "the tokenizer has %d tokens, more than the model's vocabulary of %lld",
                           tb_tokenizer_vocab_size(t->tok), (long long)t->m->cfg.vocab_size);
-    if (st == TB_OK && !t->o.packed && !t->o.skip_validation && !resume)
-        st = validate_data(t, t->o.map[0] ? &map : NULL, err);
+    if (st == TB_OK && !t->o.packed && !t->o.skip_validation && !resume) {
+        tb_data_verdict v; /* the validator's errors stop a run before it starts */
+        st = tb_train_validate_data(&t->o, t->o.map[0] ? &map : NULL, NULL, &v, err);
+    }
     if (st == TB_OK) {
-        tb_data_opts d = {t->o.data,
-                          t->o.eval[0] ? t->o.eval : NULL,
-                          t->o.format,
-                          t->o.map[0] ? &map : NULL,
-                          t->o.template_kind,
-                          t->o.train_on_inputs,
-                          tb_train_options_max_len(&t->o, &t->m->cfg),
-                          t->o.eval_split,
-                          t->o.seed,
-                          t->o.packed};
+        tb_data_opts d = tb_train_data_opts(&t->o, &t->m->cfg, t->o.map[0] ? &map : NULL);
         st = tb_train_data_load(&t->data, &d, t->tok, err);
     }
     if (st == TB_OK) {

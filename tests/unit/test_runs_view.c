@@ -123,9 +123,7 @@ static void test_curve_merge(void **state)
     double s, l;
     assert_true(tb_run_curve_best_eval(&c, &s, &l));
     assert_true(s == 5 && l == 2.1);
-    free(c.step);
-    free(c.train);
-    free(c.eval);
+    tb_run_curve_free(&c);
 }
 
 /* curves/store: a reader polling while a writer appends and later merges an eval into a step

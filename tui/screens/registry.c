@@ -5,6 +5,7 @@ const tb_screen_class *const tb_screen_classes[] = {
     &tb_decide_screen_class,
     &tb_data_screen_class,
     &tb_calc_screen_class,
+    &tb_train_screen_class,
     &tb_runs_screen_class,
     &tb_eval_screen_class,
     NULL,

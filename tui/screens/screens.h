@@ -7,6 +7,7 @@
 extern const tb_screen_class tb_decide_screen_class;
 extern const tb_screen_class tb_data_screen_class;
 extern const tb_screen_class tb_calc_screen_class;
+extern const tb_screen_class tb_train_screen_class;
 extern const tb_screen_class tb_runs_screen_class;
 extern const tb_screen_class tb_eval_screen_class;
 
