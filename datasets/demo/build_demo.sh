@@ -19,7 +19,8 @@
 #                                           final period added where it lacks one
 #   Give a synonym for the given word.   -> the first other word of the first synset of X's part
 #     (input X)                             of speech that has one
-# A row is left out where WordNet has no such example or synonym.
+# A row is left out where WordNet has no such example or synonym; 13 ranked lemmas have no
+# entry in the index files (sense keys of phrases like such_as, due_to) and give no rows.
 #
 # Held-out words stay out of train.jsonl: a train row is dropped when its output is a held-out
 # word (a synonym) or repeats a held-out word's definition (two frequent words sharing a sense).
