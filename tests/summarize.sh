@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tunebench — count test cases across all meson suites from meson's testlog.json.
-# Every TAP "ok"/"not ok" line is one case; a suite that failed without reporting a
+# Every TAP "ok"/"not ok" line is one case ("ok ... # SKIP" counts as neither); a suite
+# that failed without reporting a
 # failing case (crash, timeout, sanitizer abort) counts one more failure.
 # Prints the failing cases, then the last line: "N passed, N failed".
 set -u
@@ -12,7 +13,7 @@ fi
 jq -r -s '
   def cases: (.stdout // "") | split("\n");
   [ .[] | . as $t
-    | (cases | map(select(test("^ok "))) | length) as $ok
+    | (cases | map(select(test("^ok ") and (test("# (SKIP|skip)") | not))) | length) as $ok
     | (cases | map(select(test("^not ok "))) | length) as $bad
     | ($t.result == "OK" or $t.result == "EXPECTEDFAIL" or $t.result == "SKIP") as $suite_ok
     | (if ($ok + $bad) == 0 then (if $suite_ok then {p:1,f:0} else {p:0,f:1} end)

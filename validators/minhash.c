@@ -5,19 +5,13 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "engine/core/rng.h"
+
 /* Multiply-shift permutations h_k(x) = (a_k x + b_k) >> 32 with fixed odd a_k: the same
  * text gives the same signature in every run (findings are reproducible). splitmix64
  * seeds them. */
 static uint64_t perm_a[TB_MINHASH_K], perm_b[TB_MINHASH_K];
 static bool perms_ready;
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static void init_perms(void)
 {
@@ -25,8 +19,8 @@ static void init_perms(void)
         return;
     uint64_t s = 0x74756e65ull; /* "tune" */
     for (int k = 0; k < TB_MINHASH_K; k++) {
-        perm_a[k] = splitmix(&s) | 1;
-        perm_b[k] = splitmix(&s);
+        perm_a[k] = tb_splitmix64(&s) | 1;
+        perm_b[k] = tb_splitmix64(&s);
     }
     perms_ready = true;
 }

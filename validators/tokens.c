@@ -8,7 +8,7 @@
 #include "validators/tokenizer_avail.h" /* generated: TB_HAVE_TOKENIZER */
 
 #if TB_HAVE_TOKENIZER
-#include "engine/tokenizer/tokenizer.h"
+#include "datasets/encode.h"
 #endif
 
 bool tb_token_counter_available(void) { return TB_HAVE_TOKENIZER != 0; }
@@ -56,28 +56,12 @@ tb_status tb_token_count(tb_token_counter *tc, const tb_rendered *r, long *total
     long t = 0, tr = 0;
 #if TB_HAVE_TOKENIZER
     if (tc->exact) {
-        const tb_tokenizer *tok = tc->tok;
-        if (r->add_bos && tb_tokenizer_bos(tok) >= 0)
-            t++;
-        for (int i = 0; i < r->n_segs; i++) {
-            const tb_segment *s = &r->segs[i];
-            long n = 1;
-            if (s->kind == TB_SEG_TEXT) {
-                int32_t *ids = NULL;
-                size_t nids = 0;
-                tb_status st = tb_tokenizer_encode(tok, r->text + s->off, s->len, false, &ids, &nids, err);
-                if (st != TB_OK)
-                    return st;
-                free(ids);
-                n = (long)nids;
-            }
-            t += n;
-            if (s->trained)
-                tr += n;
-        }
-        *total = t;
-        *trained = tr;
-        return TB_OK;
+        tb_encoded e = {0};
+        tb_status st = tb_rendered_encode(tc->tok, r, &e, err);
+        *total = (long)e.n;
+        *trained = (long)e.n_trained;
+        tb_encoded_free(&e);
+        return st;
     }
 #else
     (void)tc;

@@ -6,6 +6,9 @@
 
 #include "engine/backend/cpu/cpu.h"
 #include "tb_config.h"
+#if TB_HAVE_VULKAN
+#include "engine/backend/vulkan/vk_backend.h"
+#endif
 
 tb_status tb_backend_create(tb_backend **out, const char *name, const tb_backend_options *opt, char *notice,
                             size_t notice_size, tb_error *err)
@@ -18,7 +21,20 @@ tb_status tb_backend_create(tb_backend **out, const char *name, const tb_backend
         opt = &defaults;
     if (!name || strcmp(name, "cpu") == 0)
         return tb_cpu_backend_create(out, opt, err);
-    /* The Vulkan backend (engine/backend/vulkan) registers here when it is built. */
+#if TB_HAVE_VULKAN
+    if (strcmp(name, "vulkan") == 0)
+        return tb_vulkan_backend_create(out, opt, err);
+    if (strcmp(name, "auto") == 0) {
+        /* A GPU when one is usable; else the CPU, and `notice` says why in one line. */
+        char why[256];
+        tb_status st = tb_vulkan_backend_auto(out, opt, why, sizeof why, err);
+        if (st != TB_OK || *out)
+            return st;
+        if (notice && notice_size)
+            snprintf(notice, notice_size, "%s", why);
+        return tb_cpu_backend_create(out, opt, err);
+    }
+#else
     if (strcmp(name, "vulkan") == 0)
         return tb_error_set(err, TB_ERR_UNSUPPORTED, NULL, 0, "--backend",
                             "this build has no Vulkan backend (use --backend cpu)");
@@ -27,6 +43,7 @@ tb_status tb_backend_create(tb_backend **out, const char *name, const tb_backend
             snprintf(notice, notice_size, "using the CPU: this build has no Vulkan backend");
         return tb_cpu_backend_create(out, opt, err);
     }
+#endif
     return tb_error_set(err, TB_ERR_INVALID, NULL, 0, "--backend", "unknown backend '%s' (cpu, vulkan, auto)", name);
 }
 

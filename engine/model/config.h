@@ -62,4 +62,14 @@ tb_status tb_llama_config_validate(const tb_llama_config *cfg, const char *path,
 static inline int64_t tb_llama_q_dim(const tb_llama_config *c) { return c->n_heads * c->head_dim; }
 static inline int64_t tb_llama_kv_dim(const tb_llama_config *c) { return c->n_kv_heads * c->head_dim; }
 
+/* Rows of logits the engine computes at once (engine/model/backward.c): the (rows, V) block
+ * stays near 64 MB however long the batch of N rows, at least one row and at most N. The
+ * memory model (engine/plan/activations.c) counts the same block. */
+static inline int64_t tb_llama_logit_rows(const tb_llama_config *c, int64_t N)
+{
+    int64_t rows = ((int64_t)1 << 24) / (c->vocab_size > 0 ? c->vocab_size : 1);
+    rows = rows < 1 ? 1 : rows;
+    return rows < N ? rows : N;
+}
+
 #endif

@@ -45,7 +45,7 @@ tb_status tb_llama_generate(tb_llama *m, const int32_t *prompt, int64_t n_prompt
     memset(&smp, 0, sizeof smp);
     float *logits = malloc((size_t)V * sizeof *logits);
     res->ids = malloc((size_t)(max_new + 1) * sizeof *res->ids);
-    tb_status st = tb_llama_acts_init(&acts, m, 1, n_prompt, false, 1, err);
+    tb_status st = tb_llama_acts_init(&acts, m, 1, n_prompt, TB_ACTS_INFERENCE, 1, err);
     if (st != TB_OK) {
         free(logits);
         free(res->ids);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine/core/error.h"
+#include "engine/core/rng.h"
 #include "engine/model/llama.h"
 
 typedef struct tb_sampler_opts {
@@ -24,7 +25,7 @@ typedef struct tb_sampler_opts {
 
 typedef struct tb_sampler {
     tb_sampler_opts o;
-    uint64_t state[4];          /* xoshiro256** */
+    tb_rng rng;                 /* seeded from o.seed */
     int64_t V;
     float *work;                /* (V) scratch */
     int32_t *order;             /* (V) scratch */

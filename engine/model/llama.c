@@ -71,6 +71,11 @@ static tb_status wrap(tb_llama *m, const tb_host_tensor *t, tb_view *out, tb_err
     if (st != TB_OK)
         return tb_error_set(err, st, t->file, 0, t->name, "%s", err ? err->message : "cannot load");
     m->bufs[m->n_bufs++] = b;
+    /* The mapping is the weights' memory once read: count it, so measured peaks compare with
+     * the calculator's (which counts the weights). */
+    int64_t bytes = t->rows * t->cols * (int64_t)tb_dtype_size(t->dtype);
+    tb_mem_account(TB_MEM_WEIGHTS, bytes);
+    m->mapped_bytes += bytes;
     *out = tb_view_of(b);
     return TB_OK;
 }
@@ -136,6 +141,7 @@ void tb_llama_free(tb_llama *m)
         return;
     for (size_t i = 0; i < m->n_bufs; i++)
         m->be->ops->buf_free(m->be, m->bufs[i]);
+    tb_mem_account(TB_MEM_WEIGHTS, -m->mapped_bytes);
     if (m->rope)
         m->be->ops->buf_free(m->be, m->rope);
     free(m->bufs);

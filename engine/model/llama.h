@@ -16,6 +16,7 @@
 
 #include "engine/backend/backend.h"
 #include "engine/io/hf_model.h"
+#include "engine/lora/lora.h"
 #include "engine/model/config.h"
 #include "engine/model/weights.h"
 
@@ -36,6 +37,11 @@ typedef struct tb_llama {
     tb_view final_norm;               /* (D) */
     tb_wview lm_head;                 /* (V, D); the embedding itself when tied */
     tb_llama_layer *layers;           /* (L) */
+    /* Training (engine/model/params.c, engine/lora): an attached adapter that forward and
+     * backward apply (not owned; attach before tb_llama_acts_init), and in full
+     * fine-tuning the weights' gradients (owned by the trainable parameter set). */
+    tb_lora *lora;
+    struct tb_llama_grads *grads;
     tb_buf *rope;                     /* (P, Dh): row p = cos(p * inv_freq) then sin(p * inv_freq) */
     int64_t rope_positions;           /* P */
     float *inv_freq;                  /* (Dh/2) host copy, llama3 scaling applied */
@@ -44,6 +50,7 @@ typedef struct tb_llama {
     tb_llama_host_weights host;
     tb_buf **bufs;                    /* weight buffers made from host memory */
     size_t n_bufs;
+    int64_t mapped_bytes;             /* of those, accounted as TB_MEM_WEIGHTS */
 } tb_llama;
 
 /* Load a Hugging Face model directory onto `be` (weights stay in the stored dtype; the CPU
@@ -58,7 +65,8 @@ tb_status tb_llama_rope_reserve(tb_llama *m, int64_t P, tb_error *err);
 
 /* ------------------------------------------------------------------ activations */
 
-/* One layer's tensors. With save = false every layer shares one set (inference). */
+/* One layer's tensors. Inference shares one set between layers; gradient checkpointing
+ * keeps x_in per layer and shares the rest (backward recomputes a layer into it). */
 typedef struct tb_llama_layer_acts {
     tb_view x_in;      /* (N, D) residual stream entering the layer */
     tb_view ln1;       /* (N, D) input_layernorm output */
@@ -72,12 +80,21 @@ typedef struct tb_llama_layer_acts {
     tb_view rstd2;     /* (N) */
     tb_view gate, up;  /* (N, F) projections */
     tb_view hmlp;      /* (N, F) silu(gate) * up */
+    tb_view lora_h[TB_LORA_MODULE_COUNT]; /* (N, R) A·x per targeted module (attached adapter) */
 } tb_llama_layer_acts;
+
+typedef enum tb_acts_mode {
+    TB_ACTS_INFERENCE = 0,       /* one shared set of temporaries; nothing kept for backward */
+    TB_ACTS_SAVE,                /* every layer's tensors kept for backward */
+    TB_ACTS_CHECKPOINT,          /* gradient checkpointing: layer inputs kept, one layer recomputed */
+} tb_acts_mode;
 
 typedef struct tb_llama_acts {
     int64_t B, T;                /* capacity: forward runs any T' <= T */
-    bool save;                   /* keep every layer's tensors for backward */
+    tb_acts_mode mode;
+    bool save;                   /* mode != TB_ACTS_INFERENCE */
     int64_t logit_rows;          /* rows of `logits` */
+    int64_t lora_rank;           /* R of the adapter the views were sized for, 0 without one */
     tb_buf *mem;                 /* every F32 view below lives in this one buffer */
     tb_buf *ids;                 /* (B, T) I32 token ids */
     tb_llama_layer_acts *layers; /* (L) */
@@ -85,12 +102,15 @@ typedef struct tb_llama_acts {
     tb_view lnf;                 /* (N, D) final norm output: the lm_head's input */
     tb_view rstdf;               /* (N) */
     tb_view logits;              /* (logit_rows, V) */
+    tb_view lora_xd;             /* (N, max in) dropped adapter input (training with dropout) */
+    int64_t Bcur, Tcur, pos0;    /* the batch the last forward ran */
     tb_backend *be;
 } tb_llama_acts;
 
 /* Allocate activations for batches up to (B, T), with room for logit_rows rows of logits.
- * Everything is allocated here once (TB_MEM_ACTIVATIONS): the forward pass allocates nothing. */
-tb_status tb_llama_acts_init(tb_llama_acts *a, const tb_llama *m, int64_t B, int64_t T, bool save,
+ * Everything is allocated here once (TB_MEM_ACTIVATIONS): the forward pass allocates nothing.
+ * An adapter attached to m (m->lora) gets its A·x views here. */
+tb_status tb_llama_acts_init(tb_llama_acts *a, const tb_llama *m, int64_t B, int64_t T, tb_acts_mode mode,
                              int64_t logit_rows, tb_error *err);
 void tb_llama_acts_free(tb_llama_acts *a);
 
@@ -114,6 +134,12 @@ void tb_kv_cache_free(tb_kv_cache *c, tb_backend *be);
  * [0, V) are refused (field "ids"). Enqueues only: sync or download to see results. */
 tb_status tb_llama_forward(tb_llama *m, tb_llama_acts *a, const int32_t *ids, int64_t B, int64_t T,
                            tb_kv_cache *cache, tb_error *err);
+
+/* Layer l alone, from a->layers[l].x_in: writes its saved tensors and adds its output to
+ * next (N, D) (a copy of the residual plus the MLP), or, with next TB_VIEW_NONE, stops
+ * after the tensors backward needs (gradient checkpointing's recompute). */
+void tb_llama_layer_forward(tb_llama *m, tb_llama_acts *a, int64_t l, int64_t B, int64_t T, int64_t pos0,
+                            tb_kv_cache *cache, tb_view next);
 
 /* a->logits[0 .. rows) (rows, V) = lm_head(lnf rows row0 .. row0 + rows) (rows <= logit_rows). */
 void tb_llama_logits(const tb_llama *m, tb_llama_acts *a, int64_t row0, int64_t rows);

@@ -3,29 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/rng.h"
 #include "engine/model/generate.h"
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t xoshiro(uint64_t *s) /* xoshiro256** */
-{
-    uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-}
 
 tb_status tb_sampler_init(tb_sampler *s, const tb_sampler_opts *o, int64_t V, tb_error *err)
 {
@@ -42,9 +21,7 @@ tb_status tb_sampler_init(tb_sampler *s, const tb_sampler_opts *o, int64_t V, tb
         tb_sampler_free(s);
         return tb_error_set(err, TB_ERR_NOMEM, NULL, 0, NULL, "out of memory");
     }
-    uint64_t x = o->seed;
-    for (int i = 0; i < 4; i++)
-        s->state[i] = splitmix64(&x);
+    tb_rng_seed(&s->rng, o->seed);
     return TB_OK;
 }
 
@@ -120,7 +97,7 @@ int32_t tb_sampler_next(tb_sampler *s, const float *logits)
             for (int64_t r = 0; r < n; r++)
                 total += exp((double)(w[s->order[r]] - mx));
         }
-        double u = (double)(xoshiro(s->state) >> 11) * (1.0 / 9007199254740992.0) * total, acc = 0;
+        double u = tb_rng_uniform(&s->rng) * total, acc = 0;
         pick = s->order[n - 1];
         for (int64_t r = 0; r < n; r++) {
             acc += exp((double)(w[s->order[r]] - mx));

@@ -13,12 +13,14 @@
 
 #include "engine/model/config.h"
 
-/* One saved tensor: elements = B*T*(d*D + q*Q + kv*KV + f*F + v*V + h*H + one + lora*R*targets). */
+/* One saved tensor: elements = rows*(d*D + q*Q + kv*KV + f*F + v*V + h*H + one + lora*R*targets),
+ * rows = B*T, or for `block` tensors the rows of one logits block (tb_llama_logit_rows). */
 typedef struct tb_act_tensor {
     const char *name;
     const char *shape;          /* for people: "(B, T, D)" */
     int d, q, kv, f, v, h, one, lora;
     bool ckpt_kept;             /* kept for every layer under gradient checkpointing */
+    bool block;                 /* sized by the logits block, not by B*T */
 } tb_act_tensor;
 
 typedef struct tb_act_shape {
@@ -32,7 +34,7 @@ typedef struct tb_act_breakdown {
     uint64_t layer_bytes;       /* one layer's saved tensors */
     uint64_t layers_bytes;      /* kept through the step: L layers, or L checkpoints + one recomputed layer */
     uint64_t head_bytes;        /* after the last layer: final norm, logits (their gradient overwrites them), ids */
-    uint64_t grad_bytes;        /* activation gradients alive during backward */
+    uint64_t grad_bytes;        /* activation gradients alive during backward (one layer's, reused) */
     uint64_t total;
 } tb_act_breakdown;
 
@@ -41,6 +43,7 @@ typedef struct tb_act_breakdown {
 
 const tb_act_tensor *tb_act_layer_tensors(int *n);  /* the per-layer table */
 const tb_act_tensor *tb_act_head_tensors(int *n);   /* after the last layer */
+const tb_act_tensor *tb_act_grad_tensors(int *n);   /* backward's activation gradients */
 uint64_t tb_act_tensor_elems(const tb_act_tensor *t, const tb_llama_config *cfg, const tb_act_shape *s);
 
 void tb_act_estimate(const tb_llama_config *cfg, const tb_act_shape *s, tb_act_breakdown *out);

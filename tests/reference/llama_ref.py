@@ -154,13 +154,19 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-def forward(cfg, w, ids, bf16_inputs=False):
+def forward(cfg, w, ids, bf16_inputs=False, lora=None, scale=0.0):
     """ids: LongTensor [T] -> logits [T, V], all f32. bf16_inputs: round the input of every
-    linear layer (q/k/v/o, gate/up/down, lm_head) to bf16 (round to nearest even)."""
-    def lin(x, m):
-        return (x.to(torch.bfloat16).float() if bf16_inputs else x) @ m.T
+    linear layer (q/k/v/o, gate/up/down, lm_head) to bf16 (round to nearest even).
+    lora: {peft key: tensor} of lora_A [r, in] / lora_B [out, r] (PEFT names), added as
+    y += scale * (x A^T) B^T to the linears it names. Differentiable in w and lora."""
+    def lin(x, m, key=None):
+        y = (x.to(torch.bfloat16).float() if bf16_inputs else x) @ m.T
+        a = lora.get("base_model.model.%s.lora_A.weight" % key) if lora and key else None
+        if a is not None:
+            y = y + scale * ((x @ a.T) @ lora["base_model.model.%s.lora_B.weight" % key].T)
+        return y
 
-    w = {k: v.float() for k, v in w.items()}
+    w = {k: (v.float() if v.dtype != torch.float32 else v) for k, v in w.items()}
     D, H, Hkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     Dh = cfg.get("head_dim", D // H)
     eps, Tn = cfg["rms_norm_eps"], ids.shape[0]
@@ -175,7 +181,7 @@ def forward(cfg, w, ids, bf16_inputs=False):
         h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
 
         def proj(n):
-            y = lin(h, w[p + "self_attn.%s_proj.weight" % n])
+            y = lin(h, w[p + "self_attn.%s_proj.weight" % n], p + "self_attn.%s_proj" % n)
             b = w.get(p + "self_attn.%s_proj.bias" % n)
             return y + b if b is not None else y
         q = proj("q").view(Tn, H, Dh).transpose(0, 1)
@@ -187,13 +193,83 @@ def forward(cfg, w, ids, bf16_inputs=False):
         v = v.repeat_interleave(H // Hkv, dim=0)
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(Dh) + mask, dim=-1, dtype=torch.float32)
         o = (att @ v).transpose(0, 1).reshape(Tn, H * Dh)
-        x = x + lin(o, w[p + "self_attn.o_proj.weight"])
+        x = x + lin(o, w[p + "self_attn.o_proj.weight"], p + "self_attn.o_proj")
         h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
-        g = torch.nn.functional.silu(lin(h, w[p + "mlp.gate_proj.weight"]))
-        x = x + lin(g * lin(h, w[p + "mlp.up_proj.weight"]), w[p + "mlp.down_proj.weight"])
+        g = torch.nn.functional.silu(lin(h, w[p + "mlp.gate_proj.weight"], p + "mlp.gate_proj"))
+        x = x + lin(g * lin(h, w[p + "mlp.up_proj.weight"], p + "mlp.up_proj"), w[p + "mlp.down_proj.weight"],
+                    p + "mlp.down_proj")
     x = rms_norm(x, w["model.norm.weight"], eps)
     head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
     return lin(x, head)
+
+
+# ---------------------------------------------------------------- LoRA and full gradients
+# For these cases a PEFT adapter (random A, non-zero B) is written to DIR/<case>/adapter/
+# and DIR/<case>/grad_golden.safetensors holds, for the sequence `ids` with labels = the next
+# token at every position (HF causal LM loss, mean over T-1 positions):
+#   loss F32 [] (a scalar), and the gradient of every adapter tensor under its PEFT key;
+#   with full=True also "full.<HF name>": the gradient of every base weight (no adapter).
+# metadata {"magic": "tunebench-grad-golden", "version": "1", "command": ...}.
+GRAD_MAGIC = "tunebench-grad-golden"
+LORA_CASES = {
+    "llama_gqa_f32": dict(r=4, alpha=8.0, targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                                                   "down_proj"], full=True),
+    "llama_tied_mqa_f32": dict(r=3, alpha=6.0, targets=["q_proj", "v_proj", "down_proj"], rslora=True, full=True),
+    "qwen2_bias_f32": dict(r=4, alpha=16.0, targets=["q_proj", "k_proj", "v_proj", "o_proj"]),
+    "llama_headdim6_f32": dict(r=2, alpha=4.0, targets=["k_proj", "o_proj", "gate_proj", "up_proj"]),
+}
+
+
+def lora_tensors(cfg, spec, gen):
+    D, F = cfg["hidden_size"], cfg["intermediate_size"]
+    H, Hkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    Dh = cfg.get("head_dim", D // H)
+    shapes = {"q_proj": (D, H * Dh), "k_proj": (D, Hkv * Dh), "v_proj": (D, Hkv * Dh), "o_proj": (H * Dh, D),
+              "gate_proj": (D, F), "up_proj": (D, F), "down_proj": (F, D)}
+    out, r = {}, spec["r"]
+    for i in range(cfg["num_hidden_layers"]):
+        for m in spec["targets"]:
+            blk = "mlp" if m in ("gate_proj", "up_proj", "down_proj") else "self_attn"
+            key = "base_model.model.model.layers.%d.%s.%s" % (i, blk, m)
+            fan_in, fan_out = shapes[m]
+            out[key + ".lora_A.weight"] = (torch.rand(r, fan_in, generator=gen) * 2 - 1) / math.sqrt(fan_in)
+            out[key + ".lora_B.weight"] = 0.3 * torch.randn(fan_out, r, generator=gen)
+    return out
+
+
+def causal_lm_loss(logits, ids):
+    return torch.nn.functional.cross_entropy(logits[:-1], ids[1:])
+
+
+def write_grad_golden(d, name, cfg, w, ids):
+    spec = LORA_CASES[name]
+    gen = torch.Generator().manual_seed(5000 + CASES[name]["seed"])
+    lora = {k: v.clone().requires_grad_(True) for k, v in lora_tensors(cfg, spec, gen).items()}
+    r = spec["r"]
+    scale = spec["alpha"] / (math.sqrt(r) if spec.get("rslora") else r)
+    loss = causal_lm_loss(forward(cfg, w, ids, lora=lora, scale=scale), ids)
+    loss.backward()
+    gold = {"loss": loss.detach().reshape(())}
+    gold.update({k: v.grad.contiguous() for k, v in lora.items()})
+    if spec.get("full"):
+        wf = {k: v.float().clone().requires_grad_(True) for k, v in w.items()}
+        full_loss = causal_lm_loss(forward(cfg, wf, ids), ids)
+        full_loss.backward()
+        gold["full_loss"] = full_loss.detach().reshape(())
+        gold.update({"full." + k: v.grad.contiguous() for k, v in wf.items()})
+    ad = os.path.join(d, "adapter")
+    os.makedirs(ad, exist_ok=True)
+    save_safetensors(os.path.join(ad, "adapter_model.safetensors"), {k: v.detach() for k, v in lora.items()},
+                     {"format": "pt"})
+    acfg = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": name, "r": r,
+            "lora_alpha": spec["alpha"], "lora_dropout": 0.0, "target_modules": spec["targets"], "bias": "none",
+            "use_rslora": bool(spec.get("rslora")), "some_future_key": {"ignored": True}}
+    with open(os.path.join(ad, "adapter_config.json"), "w") as f:
+        json.dump(acfg, f, indent=2)
+        f.write("\n")
+    save_safetensors(os.path.join(d, "grad_golden.safetensors"), gold,
+                     {"magic": GRAD_MAGIC, "version": VERSION, "command": COMMAND})
+    return float(loss)
 
 
 def main():
@@ -226,6 +302,8 @@ def main():
                 gold["logits_bf16in"] = forward(cfg, w, ids, bf16_inputs=True).contiguous()
         save_safetensors(os.path.join(d, "golden.safetensors"), gold,
                          {"magic": MAGIC, "version": VERSION, "command": COMMAND})
+        if name in LORA_CASES:
+            print("%-20s LoRA loss %.5f" % (name, write_grad_golden(d, name, cfg, w, ids)))
         print("%-20s T=%d V=%d logits range [%.3f, %.3f]" % (name, T, cfg["vocab_size"],
                                                              logits.min(), logits.max()))
 

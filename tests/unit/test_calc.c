@@ -384,13 +384,17 @@ static void test_budget_boundary(void **state)
 
 /* A tiny model by hand: D 8, F 16, L 2, H 2, Hkv 1, Dh 4 (Q 8, KV 4), V 32, untied;
  * B 1, T 4, r 2 on q,v (2 targets).
- * Per layer, per token: 4 (B,T,D) = 32, 2 rstd = 2, q + attn out = 16, k + v = 8,
- * 3 (B,T,F) = 48, attention log-sum-exp H = 2, A·x 2 targets x r 2 = 4 -> 112;
- * x 4 tokens = 448 elements = 1792 bytes.
- * Head, per token: 2 (B,T,D) = 16, rstd 1 + ids/targets/loss 3 = 4, logits V = 32 -> 52;
- * x 4 = 208 elements = 832 bytes. Gradients: 1792 + 2 * (B*T*D = 32) * 4 = 2048.
- * No checkpointing: 2 * 1792 + 832 + 2048 = 6464. Checkpointing: layers keep 2 * 32 * 4
- * = 256 bytes + one layer 1792 -> 2048 + 832 + 2048 = 4928.
+ * Per layer, per token: x_in and x_mid 2 D = 16, 2 rstd = 2, q + attn out = 16, k + v = 8,
+ * gate + up 2 F = 32, attention log-sum-exp H = 2, A·x 2 targets x r 2 = 4 -> 80;
+ * x 4 tokens = 320 elements = 1280 bytes.
+ * Head, per token: the shared norm output D and SwiGLU output F = 24, 2 (B,T,D) = 16,
+ * rstd 1 + ids and targets 2 = 43 -> 172; one block of logits (all 4 rows here) x V = 128
+ * and its 4 per-token losses -> 304 elements = 1216 bytes.
+ * Gradients, per token: 3 D (residual, norm output gradient, recomputed norm output) + 2 Q
+ * + 2 KV + 3 F + R (one dh scratch) = 24 + 16 + 8 + 48 + 2 = 98 -> 392 elements = 1568 bytes.
+ * No checkpointing: 2 * 1280 + 1216 + 1568 = 5344. Checkpointing: each layer's input
+ * (4 x 8 x 4 = 128 bytes) plus one shared set of the rest (1280 - 128) -> 256 + 1152 + 1216
+ * + 1568 = 4192.
  * Base params: 2 * 32 * 8 (untied) + 8 + 2 * (2 * 8 + 64 + 32 + 32 + 64 + 3 * 128) = 1704. */
 static void test_memory_by_hand(void **state)
 {
@@ -401,26 +405,27 @@ static void test_memory_by_hand(void **state)
     tb_mem_options o = {.batch = 1, .seq = 4, .base_dtype = TB_DTYPE_BF16, .rank = 2, .targets = targets("q,v")};
     tb_mem_estimate e;
     tb_plan_memory(&c, TB_TRAIN_LORA, &o, &e);
-    assert_int_equal(e.act.layer_bytes, 1792);
-    assert_int_equal(e.act.head_bytes, 832);
-    assert_int_equal(e.act.grad_bytes, 2048);
-    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 6464);
+    assert_int_equal(e.act.layer_bytes, 1280);
+    assert_int_equal(e.act.head_bytes, 1216);
+    assert_int_equal(e.act.grad_bytes, 1568);
+    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 5344);
     int64_t lora = 2 * 2 * ((8 + 8) + (8 + 4)); /* layers * r * (q in+out + v in+out) = 112 */
     assert_int_equal(e.trainable_params, lora);
     assert_int_equal(e.part[TB_PART_WEIGHTS], 1704 * 2);
     assert_int_equal(e.part[TB_PART_LORA], lora * 4);
     assert_int_equal(e.part[TB_PART_GRADS], lora * 4);
     assert_int_equal(e.part[TB_PART_OPTIMIZER], lora * 8);
-    assert_int_equal(e.total, 1704 * 2 + lora * 16 + 6464);
+    assert_int_equal(e.total, 1704 * 2 + lora * 16 + 5344);
     o.checkpointing = true;
     tb_plan_memory(&c, TB_TRAIN_LORA, &o, &e);
-    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 4928);
+    assert_int_equal(e.part[TB_PART_ACTIVATIONS], 4192);
     /* Full FT: f32 weights + f32 grads + 2 f32 moments = 16 bytes per parameter; no A·x. */
     o.checkpointing = false;
     tb_plan_memory(&c, TB_TRAIN_FULL, &o, &e);
     assert_int_equal(e.part[TB_PART_WEIGHTS] + e.part[TB_PART_GRADS] + e.part[TB_PART_OPTIMIZER], 1704 * 16);
     assert_int_equal(e.part[TB_PART_LORA], 0);
-    assert_int_equal(e.act.layer_bytes, 1792 - 4 * 4 * 4);
+    assert_int_equal(e.act.layer_bytes, 1280 - 4 * 4 * 4);
+    assert_int_equal(e.act.grad_bytes, 1568 - 2 * 4 * 4); /* no dh */
 }
 
 static void test_nf4_bits(void **state)

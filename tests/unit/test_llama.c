@@ -74,7 +74,7 @@ static float *run_logits(tb_llama *m, const int32_t *ids, int64_t B, int64_t T, 
     tb_llama_acts a;
     tb_error err;
     int64_t V = m->cfg.vocab_size;
-    assert_int_equal(tb_llama_acts_init(&a, m, B, T, save, B * T, &err), TB_OK);
+    assert_int_equal(tb_llama_acts_init(&a, m, B, T, save ? TB_ACTS_SAVE : TB_ACTS_INFERENCE, B * T, &err), TB_OK);
     assert_int_equal(tb_llama_forward(m, &a, ids, B, T, NULL, &err), TB_OK);
     tb_llama_logits(m, &a, 0, B * T);
     float *out = malloc((size_t)(B * T * V) * sizeof *out);
@@ -170,7 +170,7 @@ static void test_kv_cache_matches_full(void **state)
         tb_kv_cache kv;
         tb_error err;
         int64_t V = g.V, P = 10;
-        assert_int_equal(tb_llama_acts_init(&a, m, 1, P, false, P, &err), TB_OK);
+        assert_int_equal(tb_llama_acts_init(&a, m, 1, P, TB_ACTS_INFERENCE, P, &err), TB_OK);
         assert_int_equal(tb_kv_cache_init(&kv, m, 1, g.T, &err), TB_OK);
         float *row = malloc((size_t)(P * V) * sizeof *row);
         double worst = 0;
@@ -215,7 +215,7 @@ static void test_batch_and_saved_activations(void **state)
     /* bad ids are refused with the field named */
     tb_llama_acts a;
     tb_error err;
-    assert_int_equal(tb_llama_acts_init(&a, m, 1, 2, false, 2, &err), TB_OK);
+    assert_int_equal(tb_llama_acts_init(&a, m, 1, 2, TB_ACTS_INFERENCE, 2, &err), TB_OK);
     int32_t bad[2] = {1, (int32_t)V};
     assert_int_equal(tb_llama_forward(m, &a, bad, 1, 2, NULL, &err), TB_ERR_INVALID);
     assert_string_equal(err.field, "ids");
@@ -240,7 +240,7 @@ static void test_sliding_window_refused_beyond(void **state)
     tb_llama_acts a;
     tb_error err;
     int32_t ids[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-    assert_int_equal(tb_llama_acts_init(&a, m, 1, 9, false, 9, &err), TB_OK);
+    assert_int_equal(tb_llama_acts_init(&a, m, 1, 9, TB_ACTS_INFERENCE, 9, &err), TB_OK);
     assert_int_equal(tb_llama_forward(m, &a, ids, 1, 8, NULL, &err), TB_OK);
     assert_int_equal(tb_llama_forward(m, &a, ids, 1, 9, NULL, &err), TB_ERR_UNSUPPORTED);
     assert_string_equal(err.field, "sliding_window");

@@ -74,7 +74,7 @@ int tb_cmd_logits(int argc, char **argv)
     tb_llama_acts acts;
     tb_error err;
     tb_error_clear(&err);
-    tb_status st = host ? tb_llama_acts_init(&acts, m, 1, T, false, T, &err)
+    tb_status st = host ? tb_llama_acts_init(&acts, m, 1, T, TB_ACTS_INFERENCE, T, &err)
                         : tb_error_set(&err, TB_ERR_NOMEM, NULL, 0, NULL, "out of memory for %lld x %lld logits",
                                        (long long)T, (long long)V);
     if (st == TB_OK) {

@@ -28,6 +28,11 @@ bool tb_cli_model_opt(const char *cmd, int c, const char *arg, tb_cli_model_opts
             return false;
         o->be.threads = (int)v;
         return true;
+    case TB_OPT_DEVICE:
+        if (!tb_cli_parse_long(cmd, "--device", arg, 0, 255, &v))
+            return false;
+        o->be.device = (int)v;
+        return true;
     case TB_OPT_PRECISION:
         if (strcmp(arg, "f32") == 0) {
             o->be.precision = TB_PRECISION_F32;

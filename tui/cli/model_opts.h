@@ -1,5 +1,6 @@
 /* tunebench — flags shared by the commands that run a model (logits, generate, and the
- * training commands): --model, --backend, --threads, --precision; and opening the model. */
+ * training commands): --model, --backend, --device, --threads, --precision; and opening the
+ * model. */
 #ifndef TB_CLI_MODEL_OPTS_H
 #define TB_CLI_MODEL_OPTS_H
 
@@ -10,16 +11,18 @@
 #include "engine/backend/backend.h"
 #include "engine/model/llama.h"
 
-enum { TB_OPT_MODEL = 2000, TB_OPT_BACKEND, TB_OPT_THREADS, TB_OPT_PRECISION };
+enum { TB_OPT_MODEL = 2000, TB_OPT_BACKEND, TB_OPT_THREADS, TB_OPT_PRECISION, TB_OPT_DEVICE };
 
 #define TB_CLI_MODEL_OPTIONS                                                   \
     {"model", required_argument, NULL, TB_OPT_MODEL},                          \
     {"backend", required_argument, NULL, TB_OPT_BACKEND},                      \
     {"threads", required_argument, NULL, TB_OPT_THREADS},                      \
-    {"precision", required_argument, NULL, TB_OPT_PRECISION}
+    {"precision", required_argument, NULL, TB_OPT_PRECISION},                  \
+    {"device", required_argument, NULL, TB_OPT_DEVICE}
 
 #define TB_CLI_MODEL_USAGE                                                                       \
-    "  --backend cpu|vulkan|auto   where to compute (default cpu)\n"                            \
+    "  --backend cpu|vulkan|auto   where to compute (default cpu; auto: a Vulkan GPU if any)\n" \
+    "  --device N                  Vulkan device (tunebench devices lists them)\n"               \
     "  --threads N                 CPU threads (default: all cores)\n"                           \
     "  --precision f32|bf16        matmul precision for bf16 weights (default f32; bf16 rounds\n" \
     "                              activations to bf16 like PyTorch's bf16 models, faster)\n"

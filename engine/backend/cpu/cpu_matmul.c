@@ -115,6 +115,13 @@ static void narrow_task(void *ctx, int64_t lo, int64_t hi, int tid)
 static void dnnl_task(void *ctx, int64_t chunk, int tid)
 {
     mm *p = ctx;
+    if (p->by_rows) { /* rows m0 .. of C and A, all of B */
+        int64_t m0 = chunk * p->w, mw = p->M - m0 < p->w ? p->M - m0 : p->w;
+        if (!cpu_dnnl_run(mw == p->w ? p->full : p->last, tid, p->C + m0 * p->N, p->A16 + m0 * p->K, p->B))
+            cpu_fail(p->cb, TB_ERR_DEVICE, "oneDNN failed on a %lld x %lld x %lld bf16 matmul", (long long)mw,
+                     (long long)p->N, (long long)p->K);
+        return;
+    }
     int64_t n0 = chunk * p->w, pw = p->N - n0 < p->w ? p->N - n0 : p->w;
     const uint16_t *B = (const uint16_t *)p->B + (p->tb ? n0 * p->K : n0);
     if (!cpu_dnnl_run(pw == p->w ? p->full : p->last, tid, p->C + n0, p->A16, B))
@@ -152,25 +159,43 @@ void cpu_matmul(tb_backend *be, tb_view c, tb_view a, tb_wview b, int64_t M, int
         return;
     }
     if (p.bt == TB_DTYPE_F32) {
-        p.by_rows = M >= 64 * T || M >= N;
+        /* Split C where both sides of a chunk stay wide: sgemm packs its B slice per call
+         * (cost ~ 1 / rows of the chunk) and its A slice (~ 1 / columns), so the split that
+         * keeps min(rows, columns) per chunk largest wastes least (341 x 49152 LM-head
+         * blocks go by columns, 2048 x 576 layers by rows). ~4 chunks per thread absorb a
+         * preempted thread; with a long K (the LM head's backward) packing dominates, so one
+         * per thread. */
+        int64_t per = par ? (K >= 8192 ? T : 4 * T) : 1;
+        int64_t cr = M / per > 0 ? M / per : 1, cc = N / per > 0 ? N / per : 1;
+        p.by_rows = (cr < N ? cr : N) >= (M < cc ? M : cc);
         int64_t extent = p.by_rows ? M : N;
-        p.w = par ? (extent / (4 * T) < 16 ? 16 : extent / (4 * T)) : extent;
+        p.w = par ? (extent / per < 16 ? 16 : extent / per) : extent;
         run(cb, par, chunks_of(extent, p.w), sgemm_task, &p);
         return;
     }
 #if TB_HAVE_DNNL
     if (cb->dnnl && p.bt == TB_DTYPE_BF16 && M >= DNNL_MIN_M) {
-        /* Panels of 64-column multiples, a few per thread; all but the last share a shape. */
-        p.w = par ? N / (2 * T) : N;
-        p.w = p.w < 64 ? (N < 64 ? N : 64) : p.w / 64 * 64;
-        int64_t rest = N % p.w ? N % p.w : p.w;
-        p.full = cpu_dnnl_prepare(cb->dnnl, M, p.w, K, N, flags, alpha, beta);
-        p.last = rest == p.w ? p.full : cpu_dnnl_prepare(cb->dnnl, M, rest, K, N, flags, alpha, beta);
+        /* Blocks of rows (A not transposed, C as tall as it is wide or taller: the training
+         * step's 2048 x 256 projections) or panels of 64-column multiples (the LM head), a
+         * couple per thread; all but the last share a shape. */
+        p.by_rows = !p.ta && par && M / (2 * T) >= (N < 256 ? N : 256);
+        int64_t extent = p.by_rows ? M : N;
+        p.w = par ? extent / (2 * T) : extent;
+        if (p.by_rows)
+            p.w = p.w / 16 * 16 > 0 ? p.w / 16 * 16 : p.w;
+        else
+            p.w = p.w < 64 ? (N < 64 ? N : 64) : p.w / 64 * 64;
+        int64_t rest = extent % p.w ? extent % p.w : p.w;
+        p.full = p.by_rows ? cpu_dnnl_prepare(cb->dnnl, p.w, N, K, N, flags, alpha, beta)
+                           : cpu_dnnl_prepare(cb->dnnl, M, p.w, K, N, flags, alpha, beta);
+        p.last = rest == p.w   ? p.full
+                 : p.by_rows ? cpu_dnnl_prepare(cb->dnnl, rest, N, K, N, flags, alpha, beta)
+                             : cpu_dnnl_prepare(cb->dnnl, M, rest, K, N, flags, alpha, beta);
         size_t n = (size_t)(M * K);
         if (p.full && p.last && cpu_scratch_reserve(cb, &cb->shared, (n + 1) / 2)) {
             p.A16 = (uint16_t *)cb->shared.p;
             cpu_for(cb, (int64_t)n, 1 << 16, narrow_task, &p);
-            run(cb, par, chunks_of(N, p.w), dnnl_task, &p);
+            run(cb, par, chunks_of(extent, p.w), dnnl_task, &p);
             return;
         }
         /* oneDNN refused the shape: the f32 path below computes it */
