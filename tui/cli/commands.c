@@ -12,6 +12,7 @@ const tb_cli_command tb_cli_commands[] = {
     {"grad", "gradients of a PEFT adapter (or every weight) for one token sequence (safetensors)", tb_cmd_grad},
     {"help", "list the commands", tb_cli_help},
     {"logits", "write a model's logits for a token sequence (safetensors)", tb_cmd_logits},
+    {"pretrain", "train a base model from scratch on plain text (full mode, packed sequences)", tb_cmd_pretrain},
     {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
     {"tokenizer-train", "learn a byte-level BPE tokenizer.json from a text corpus", tb_cmd_tokenizer_train},
