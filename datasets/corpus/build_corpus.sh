@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tunebench — build the pretraining corpus for the bundled base model from Debian packages.
 #
-#   datasets/corpus/build_corpus.sh [--update] [OUT]      (default OUT: datasets/corpus/out/corpus.txt)
+#   datasets/corpus/build_corpus.sh [--update] [--holdout FILE] [OUT]
+#                                        (default OUT: datasets/corpus/out/corpus.txt)
 #
 # Two parts, plain UTF-8 text:
 #  1. WordNet 3.0 glosses (package wordnet-base, /usr/share/wordnet/data.{noun,verb,adj,adv}):
@@ -16,13 +17,23 @@
 #     are dropped everywhere.
 # --update runs `apt-get update -o Acquire::Languages=en` first (needs root), which is what
 # puts the Translation-en indexes on a machine configured without them.
+# --holdout FILE moves the lines of every 400th WordNet synset of each part of speech (the
+# 200th, 600th, ...: about 290 synsets, 520 lines) out of OUT into FILE: general text the base
+# model never saw, for checking that fine-tuning keeps it (datasets/demo/general.txt).
 # Descriptions are licensed per package: ship this script, not its output.
 # Writes OUT.manifest: size and sha256 of every input and of OUT.
 set -euo pipefail
 export LC_ALL=C.UTF-8
 here=$(cd "$(dirname "$0")" && pwd)
 update=0
-if [ "${1:-}" = "--update" ]; then update=1; shift; fi
+holdout=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --update) update=1; shift ;;
+    --holdout) holdout=${2:?--holdout needs a file}; shift 2 ;;
+    *) break ;;
+    esac
+done
 out=${1:-$here/out/corpus.txt}
 mkdir -p "$(dirname "$out")"
 wn=/usr/share/wordnet
@@ -43,18 +54,21 @@ trap 'rm -rf "$tmp"' EXIT
 
 # 1. WordNet: fields before " | " are offset, lex_filenum, ss_type, w_cnt (hex), then w_cnt
 #    (word, lex_id) pairs; the gloss follows " | ". Lines starting with spaces are the license.
+#    With --holdout, every 400th synset's lines go to held.txt instead.
+: >"$tmp/held.txt"
 for pos in noun verb adj adv; do
-    awk '
+    awk -v held="$tmp/held.txt" -v every="${holdout:+400}" '
         /^ / { next }
         {
             bar = index($0, " | "); if (!bar) next
+            nsyn++; dest = (every && nsyn % every == every / 2) ? held : ""
             gloss = substr($0, bar + 3); sub(/[ \t]+$/, "", gloss)
             split(substr($0, 1, bar - 1), f, " ")
             n = ("0x" f[4]) + 0
             for (i = 0; i < n; i++) {
                 w = f[5 + 2 * i]
                 sub(/\((a|p|ip)\)$/, "", w); gsub(/_/, " ", w)
-                print w ": " gloss
+                if (dest) print w ": " gloss >> dest; else print w ": " gloss
             }
         }' "$wn/data.$pos"
 done >"$tmp/wordnet.txt"
@@ -98,6 +112,10 @@ awk -v out="$tmp/debian.txt" '
 
 cat "$tmp/wordnet.txt" "$tmp/debian.txt" >"$out.tmp"
 mv "$out.tmp" "$out"
+if [ -n "$holdout" ]; then
+    cp "$tmp/held.txt" "$holdout.tmp"
+    mv "$holdout.tmp" "$holdout"
+fi
 
 {
     echo "# tunebench pretraining corpus: $(date -u +%Y-%m-%dT%H:%MZ), datasets/corpus/build_corpus.sh"
@@ -108,5 +126,8 @@ mv "$out.tmp" "$out"
     echo "part $(stat -c %s "$tmp/wordnet.txt") $(sha256sum "$tmp/wordnet.txt" | cut -d' ' -f1) wordnet-glosses ($(wc -l <"$tmp/wordnet.txt") lines)"
     echo "part $(stat -c %s "$tmp/debian.txt") $(sha256sum "$tmp/debian.txt" | cut -d' ' -f1) debian-descriptions ($(grep -c '^$' "$tmp/debian.txt") packages)"
     echo "output $(stat -c %s "$out") $(sha256sum "$out" | cut -d' ' -f1) $out"
+    if [ -n "$holdout" ]; then
+        echo "holdout $(stat -c %s "$holdout") $(sha256sum "$holdout" | cut -d' ' -f1) $holdout ($(wc -l <"$holdout") lines, not in output)"
+    fi
 } >"$out.manifest"
 cat "$out.manifest"

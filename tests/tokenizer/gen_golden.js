@@ -108,6 +108,12 @@ async function golden(name, file) {
     if (fs.existsSync(data))
         for (const f of fs.readdirSync(data).filter((f) => f.endsWith('.json')).sort())
             await golden(path.basename(f, '.json'), path.join(data, f));
+    // The bundled models' tokenizers (datasets/models/NAME/tokenizer.json).
+    const models = path.join(here, '..', '..', 'datasets', 'models');
+    if (fs.existsSync(models))
+        for (const d of fs.readdirSync(models).sort())
+            if (fs.existsSync(path.join(models, d, 'tokenizer.json')))
+                await golden(d, path.join(models, d, 'tokenizer.json'));
 })().catch((e) => {
     console.error(e);
     process.exit(1);

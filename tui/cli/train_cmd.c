@@ -287,8 +287,12 @@ static void on_update(void *ctx, const tb_train_update *u)
     }
 }
 
-int tb_cmd_train(int argc, char **argv)
+int tb_cmd_train(int argc, char **argv) { return tb_cli_train(argc, argv, NULL, 0); }
+
+int tb_cli_train(int argc, char **argv, char *result, size_t result_size)
 {
+    if (result && result_size)
+        result[0] = '\0';
     tb_train_options o;
     tb_train_options_init(&o);
     const char *resume = NULL;
@@ -376,6 +380,8 @@ int tb_cmd_train(int argc, char **argv)
         printf("peak memory %.1f MB (predicted %.1f MB), %.0f tokens/s\n", (double)p.mem_peak / 1e6,
                (double)p.mem_predicted / 1e6, p.tokens_per_s);
         printf("%s: %s\n", tb_train_mode_adapter(eff->mode) ? "adapter" : "model", p.adapter_path);
+        if (result)
+            snprintf(result, result_size, "%s", p.adapter_path);
     }
     tb_trainer_free(t);
     return rc;
