@@ -333,7 +333,12 @@ int tb_app_run(const tb_app_options *opts)
 {
     static tb_app app; /* large (session paths); one per process */
     memset(&app, 0, sizeof app);
-    tb_session_defaults(&app.session);
+    if (opts && opts->no_demo) {
+        memset(&app.session, 0, sizeof app.session);
+        snprintf(app.session.runs_dir, sizeof app.session.runs_dir, "runs");
+    } else {
+        tb_session_defaults(&app.session);
+    }
     if (opts && opts->model_dir)
         snprintf(app.session.model_dir, sizeof app.session.model_dir, "%s", opts->model_dir);
     if (opts && opts->data_path)
@@ -342,6 +347,8 @@ int tb_app_run(const tb_app_options *opts)
         snprintf(app.session.runs_dir, sizeof app.session.runs_dir, "%s", opts->runs_dir);
     if (opts && (opts->model_dir || opts->data_path))
         app.session.train_settings[0] = '\0'; /* the demo's settings are for the demo's model and data */
+    if (opts && opts->data_path)
+        app.session.eval_path[0] = '\0'; /* and its held-out words are for its training file */
 
     for (int i = 0; tb_screen_classes[i] && app.n_screens < TB_MAX_SCREENS; i++) {
         tb_screen *s = tb_screen_classes[i]->create(&app);

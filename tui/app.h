@@ -32,6 +32,7 @@ typedef struct tb_app_options {
     const char *model_dir;  /* override the session defaults; NULL keeps them */
     const char *data_path;
     const char *runs_dir;   /* the runs folder (runs/tunebench.db); NULL keeps "runs" */
+    bool no_demo;           /* start without the bundled demo's model, data and settings */
     long max_frames;        /* > 0: exit after this many frames (headless smoke runs) */
 } tb_app_options;
 

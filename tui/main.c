@@ -12,7 +12,8 @@ static void usage_workbench(FILE *out)
     fprintf(out, "usage: tunebench [--model DIR] [--data FILE]   open the workbench\n"
                  "       tunebench COMMAND [ARGS...]             run a command headless (tunebench help)\n"
                  "       tunebench --version\n");
-    fprintf(out, "  --runs DIR   the runs folder the workbench reads and writes (default runs)\n");
+    fprintf(out, "  --runs DIR   the runs folder the workbench reads and writes (default runs)\n"
+                 "  --no-demo    start with no model or dataset chosen (default: the bundled demo)\n");
 }
 
 int main(int argc, char **argv)
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
             opts.model_dir = argv[++i];
         } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             opts.data_path = argv[++i];
+        } else if (strcmp(argv[i], "--no-demo") == 0) {
+            opts.no_demo = true;
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             opts.runs_dir = argv[++i];
         } else if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {

@@ -57,7 +57,7 @@ tap_ok "tui/80x24 still draws the prompt and the pane" "$(tui_wait 'Prompt (i to
 tui_keys q
 tap_ok "tui/q quits" "$(tui_wait 'TB-EXITED:0'; echo $?)"
 
-tui_start 100 30 "$TB"
+tui_start 100 30 "$TB" --no-demo
 tui_wait 'F1 Decide' >/dev/null
 tui_keys F6
 tap_ok "tui/without a model the screen says how to get one" "$(tui_wait 'No model: start the workbench with --model DIR'; echo $?)"

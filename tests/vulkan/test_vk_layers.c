@@ -115,10 +115,12 @@ static void run_xent(void **state)
     float gs = count ? 1.0f / (float)count : 1.0f;
     VKT_BOTH(be->ops->xent_forward_backward(be, loss.v[i], tz.v[i], tt.v[i], N, V, gs));
     VKT_BOTH(be->ops->xent_forward_backward(be, loss2.v[i], keep.v[i], tt.v[i], N, V, 0.0f));
-    /* exp/log in f32 vs double over V terms: ~1e-13 */
-    vkt_expect("xent loss", &loss, 1e-12);
-    vkt_expect("xent dlogits", &tz, 1e-12);
-    vkt_expect("xent loss (no grad)", &loss2, 1e-12);
+    /* Both sides sum V exps in f32, each in its own order: the CPU's portable kernel (no
+     * AVX-512) serially, ~sqrt(V) 2^-24 relative = 1.3e-5 at V = 49155, nMSE ~2e-10
+     * (5e-12 seen); with AVX-512 in 16 lanes, ~1e-13. */
+    vkt_expect("xent loss", &loss, 1e-10);
+    vkt_expect("xent dlogits", &tz, 1e-10);
+    vkt_expect("xent loss (no grad)", &loss2, 1e-10);
     vkt_expect_bits("xent logits kept when grad_scale == 0", &keep);
     vkt_tensor *all[] = {&tz, &tt, &keep, &loss, &loss2};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)

@@ -423,14 +423,16 @@ tb_status tb_cpu_backend_create(tb_backend **out, const tb_backend_options *opt,
 #if TB_HAVE_DNNL
     /* In F32 precision oneDNN starts with the first product it serves (cpu_dnnl_get): small
      * models never pay for it. */
-    if (cb->base.opt.precision == TB_PRECISION_BF16)
+    if (cb->base.opt.precision == TB_PRECISION_BF16 && cpu_dnnl_bf16_ok())
         cb->dnnl = cpu_dnnl_create(cb->threads);
     cb->dnnl_bf16 = cb->dnnl != NULL;
     mm = cb->dnnl_bf16 ? "oneDNN bf16 for bf16 weights, oneDNN f32 for x W^T, sgemm otherwise"
                        : "oneDNN f32 for x W^T, sgemm otherwise (bf16/f16 weights widened per tile)";
 #endif
-    if (cb->base.opt.precision == TB_PRECISION_BF16 && !cb->dnnl_bf16)
-        mm = "sgemm (bf16 precision asked, but this build has no oneDNN: computing in f32)";
+    if (cb->base.opt.precision == TB_PRECISION_BF16 && !cb->dnnl_bf16) {
+        mm = "bf16 precision asked, but no oneDNN bf16 on this build or CPU: computing in f32";
+        cb->base.opt.precision = TB_PRECISION_F32; /* what runs, for callers that ask */
+    }
     snprintf(cb->base.description, sizeof cb->base.description, "cpu: %d threads, OpenBLAS %s, matmul %s",
              cb->threads, openblas_get_corename(), mm);
     *out = &cb->base;

@@ -142,6 +142,7 @@ bool cpu_thin512_matmul(cpu_backend *cb, float *C, const float *A, const float *
 
 #if TB_HAVE_DNNL
 /* oneDNN matmul (cpu_dnnl.c). */
+bool cpu_dnnl_bf16_ok(void); /* oneDNN has real bf16 kernels on this CPU */
 struct cpu_dnnl *cpu_dnnl_create(int threads);
 /* cb's oneDNN, created on first use; NULL if it cannot be. */
 struct cpu_dnnl *cpu_dnnl_get(cpu_backend *cb);
