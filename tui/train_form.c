@@ -9,10 +9,11 @@
 
 #include "engine/core/fs.h"
 
-/* The modes the trainer runs, in the order the form offers them. Adding QLoRA when the
- * trainer takes it is one line here. */
+/* The modes the trainer runs, in the order the form offers them. */
 static const tb_train_mode form_modes[] = {
     TB_TRAIN_LORA,
+    TB_TRAIN_QLORA_DQ,
+    TB_TRAIN_QLORA,
     TB_TRAIN_FULL,
 };
 #define N_FORM_MODES ((int)(sizeof form_modes / sizeof form_modes[0]))
@@ -106,7 +107,7 @@ void tb_train_form_init(tb_train_form *tf, const tb_session *s)
     f[TF_DATA] = text("Dataset", "JSONL / JSON / CSV rows (the Data screen's dataset, or a path)");
     f[TF_EVAL] = text("Eval file", "held-out rows for the eval loss; empty: hold out the eval split");
     f[TF_NAME] = text("Run name", "the name in the Runs screen; empty: model, dataset and rank");
-    f[TF_MODE] = choice("Mode", tf->mode_names, N_FORM_MODES, "lora: adapters on a frozen base; full: every weight");
+    f[TF_MODE] = choice("Mode", tf->mode_names, N_FORM_MODES, "lora: adapters on a frozen base; qlora_dq / qlora: that base in NF4 (with / without double-quantized scales); full: every weight");
     f[TF_H_LORA] = heading("LoRA");
     f[TF_RANK] = integer("Rank r", 1, 65536, 4, "rank of A (r x in) and B (out x r)");
     f[TF_ALPHA] = real("Alpha", 1e-6, 1e6, 8, "%g", "scale = alpha / r (follows 2r until you set it)");

@@ -160,7 +160,7 @@ static void test_follow_defaults(void **state)
     tf.fields[TF_RANK].ival = 8;
     tb_train_form_changed(&tf, TF_RANK);
     assert_true(tf.fields[TF_ALPHA].dval == 10);
-    tf.fields[TF_MODE].choice = 1; /* full */
+    tf.fields[TF_MODE].choice = 3; /* full */
     tb_train_form_changed(&tf, TF_MODE);
     assert_true(fabs(tf.fields[TF_LR].dval - 5e-5) < 1e-15);
     assert_true(tf.fields[TF_DROPOUT].disabled);
@@ -276,11 +276,17 @@ static void test_load_settings(void **state)
     fclose(f);
     assert_int_equal(tb_train_form_load(&tf, path, &err), TB_ERR_FORMAT);
     f = fopen(path, "w");
-    fputs("{\"mode\": \"qlora_dq\"}", f);
+    fputs("{\"mode\": \"superlora\"}", f);
     fclose(f);
     assert_int_not_equal(tb_train_form_load(&tf, path, &err), TB_OK);
     assert_string_equal(err.field, "mode");
     assert_int_equal(get(&tf).batch, 2); /* a refused file changes nothing */
+    f = fopen(path, "w");
+    fputs("{\"mode\": \"qlora_dq\"}", f); /* QLoRA is offered: NF4 + double quantization */
+    fclose(f);
+    assert_int_equal(tb_train_form_load(&tf, path, &err), TB_OK);
+    assert_int_equal(tb_train_form_mode(&tf), TB_TRAIN_QLORA_DQ);
+    assert_false(tf.fields[TF_RANK].disabled);
 }
 
 static void preflight(tb_train_preflight *p, const tb_train_options *o) { tb_train_preflight_run(o, NULL, p); }
