@@ -41,4 +41,18 @@ tap_check "demo/definitions read X (pos): gloss." \
     jq -e -s '[.[] | select(.input == "") | .output | test("^[a-z][a-z -]* \\((noun|verb|adjective|adverb)\\): .+[.!?]$")] | all' \
     "$DEMO/train.jsonl"
 
+# generate --template alpaca asks as training asked: BOS, then the template's prompt part
+# around the instruction (the demo tokenizer's post-processor adds no BOS, the trainer does).
+M=${TB_SOURCE_ROOT}/datasets/models/tunebench-demo
+P='Define the word "house".'
+rendered=$(printf '### Instruction:\n%s\n\n### Response:' "$P")$'\n' # $() drops a final newline
+ids=$("$TB" tokenize --model "$M" --json --text "$rendered" | jq -r '[0] + . | map(tostring) | join(",")')
+want=$("$TB" generate --model "$M" --ids "$ids" --max-new 8 --threads 2 2>/dev/null)
+want=$("$TB" detokenize --model "$M" --ids "$want" 2>/dev/null)
+got=$("$TB" generate --model "$M" --template alpaca --prompt "$P" --max-new 8 --threads 2 2>/dev/null)
+tap_eq "demo/generate --template alpaca equals BOS + the rendered prompt's ids" "$got" "$want"
+"$TB" generate --model "$M" --template yaml --prompt x >/dev/null 2>"$T/err"
+tap_eq "demo/generate --template yaml exits 2" "$?" 2
+tap_check "demo/... naming the templates" grep -q "not alpaca, chatml, llama3 or plain" "$T/err"
+
 tap_done

@@ -32,16 +32,17 @@ tap_ok "demo_lora/train loss falls ($first -> $last)" \
     "$(awk -v a="$first" -v z="$last" 'BEGIN { exit !(a > 0 && z > 0 && z < a) }'; echo $?)"
 
 # Greedy generation for held-out words (eval.jsonl, never trained on).
-prompt() { printf '### Instruction:\nDefine the word "%s".\n\n### Response:\n' "$1"; }
+# --template alpaca: asked as the trainer asked (BOS, the template's prompt part).
+prompt() { printf 'Define the word "%s".' "$1"; }
 fmt='^%s \((noun|verb|adjective|adverb)\): [a-z(]'
 for w in house life power; do
-    out=$("$TB" generate --model "$M" --adapter "$T/runs/1/adapter" --prompt "$(prompt "$w")" --max-new 24 \
+    out=$("$TB" generate --model "$M" --adapter "$T/runs/1/adapter" --template alpaca --prompt "$(prompt "$w")" --max-new 24 \
         --threads 2 2>&1 | head -1)
     tap_diag "with the adapter, $w -> $out"
     printf '%s\n' "$out" | grep -Eq "$(printf "$fmt" "$w")"
     tap_ok "demo_lora/greedy definition of held-out \"$w\" follows \"$w (pos): ...\"" $?
 done
-out=$("$TB" generate --model "$M" --prompt "$(prompt house)" --max-new 24 --threads 2 2>&1 | head -1)
+out=$("$TB" generate --model "$M" --template alpaca --prompt "$(prompt house)" --max-new 24 --threads 2 2>&1 | head -1)
 tap_diag "base model, house -> $out"
 printf '%s\n' "$out" | grep -Eq "$(printf "$fmt" house)"
 tap_ok "demo_lora/the base model alone does not (the skill is new)" "$((1 - $?))"

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datasets/template.h"
+#include "engine/eval/prompt.h"
 #include "engine/lora/lora.h"
 #include "engine/model/generate.h"
 #include "tb_config.h"
@@ -29,6 +31,10 @@ static void usage(FILE *out)
             "  --repetition-penalty R      penalise tokens already seen (default 1: off)\n"
             "  --seed S                    sampling seed (default 0)\n"
             "  --stop STR                  stop once the text ends with STR (repeatable)\n"
+            "  --template alpaca|chatml|llama3|plain\n"
+            "                              ask as training asked: the prompt is an instruction (alpaca)\n"
+            "                              or a user turn, in the template's prompt part, BOS as the\n"
+            "                              trainer adds it (default: the prompt's bytes as they are)\n"
             "  --stats                     print prefill and decode speed to stderr\n" TB_CLI_MODEL_USAGE
             "\nWith --ids the output is the generated ids, comma-separated; with --prompt, the text.\n");
 }
@@ -90,7 +96,7 @@ static bool on_token(void *ctx, int32_t tok)
 int tb_cmd_generate(int argc, char **argv)
 {
     enum { OPT_PROMPT = 1, OPT_IDS, OPT_MAX_NEW, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_REP, OPT_SEED, OPT_STOP,
-           OPT_STATS, OPT_ADAPTER, OPT_HELP };
+           OPT_STATS, OPT_ADAPTER, OPT_TEMPLATE, OPT_HELP };
     const struct option opts[] = {
         TB_CLI_MODEL_OPTIONS,
         {"prompt", required_argument, NULL, OPT_PROMPT},
@@ -104,6 +110,7 @@ int tb_cmd_generate(int argc, char **argv)
         {"stop", required_argument, NULL, OPT_STOP},
         {"stats", no_argument, NULL, OPT_STATS},
         {"adapter", required_argument, NULL, OPT_ADAPTER},
+        {"template", required_argument, NULL, OPT_TEMPLATE},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
@@ -111,7 +118,8 @@ int tb_cmd_generate(int argc, char **argv)
     tb_cli_model_opts_init(&mo);
     const char *prompt = NULL, *ids_text = NULL, *adapter = NULL, *stop[MAX_STOP];
     int n_stop = 0;
-    bool stats = false;
+    bool stats = false, templated = false;
+    tb_template_kind kind = TB_TEMPLATE_PLAIN;
     long max_new = 64, top_k = 0, seed = 0;
     double temp = 0, top_p = 1, rep = 1;
     opterr = 0;
@@ -141,6 +149,14 @@ int tb_cmd_generate(int argc, char **argv)
             break;
         case OPT_STATS: stats = true; break;
         case OPT_ADAPTER: adapter = optarg; break;
+        case OPT_TEMPLATE:
+            if (!tb_template_parse(optarg, &kind)) {
+                fprintf(stderr, "tunebench generate: --template: '%s' is not alpaca, chatml, llama3 or plain\n",
+                        optarg);
+                return TB_EXIT_USAGE;
+            }
+            templated = true;
+            break;
         case OPT_HELP: usage(stdout); return TB_EXIT_OK;
         default:
             fprintf(stderr, "tunebench generate: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -195,7 +211,10 @@ int tb_cmd_generate(int argc, char **argv)
         if (tb_tokenizer_eos(tok) >= 0)
             eos[n_eos++] = tb_tokenizer_eos(tok);
     }
-    if (prompt) {
+    if (prompt && templated) { /* the same prompt ids the Eval screen and tunebench eval use */
+        if (tb_eval_prompt_ids(tok, kind, prompt, &ids, &n_ids, &err) != TB_OK)
+            goto done;
+    } else if (prompt) {
         size_t n = 0;
         if (tb_tokenizer_encode(tok, prompt, strlen(prompt), true, &ids, &n, &err) != TB_OK)
             goto done;
