@@ -3,6 +3,7 @@
 # run on the same bf16 base with the same settings, data, seed and steps (issue 10: within 5%).
 #
 #   tests/bench/qlora_quality.sh [BUILD_DIR] [SEEDS] [MODEL_DIR DATA_FILE]
+#   QLORA_TRAIN_ARGS="..." tests/bench/qlora_quality.sh ...   (other training flags)
 #
 # With MODEL_DIR and DATA_FILE (a pretrained bf16 model and an alpaca/chat dataset, e.g. the
 # bundled demo) it fine-tunes that. Without, it makes a small pretrained base first, so that
@@ -55,8 +56,15 @@ JSON
         [ -f "$MODEL/tokenizer.json" ] || cp "$W/tokenizer.json" "$MODEL/"
     fi
 fi
-COMMON=(--model "$MODEL" --data "$DATA" --eval-split 0.1 --max-len 256 --batch 4 --grad-accum 2 --lr 1e-3
-        --epochs 2 --rank 16 --targets all-linear --eval-steps 20 --logging-steps 20 --save-steps 0 --threads 2)
+# QLORA_TRAIN_ARGS replaces the training flags below (the demo's own recipe, for example:
+# QLORA_TRAIN_ARGS="--eval datasets/demo/eval.jsonl --rank 16 --targets q,k,v,o --lr 3e-3 ...").
+if [ -n "${QLORA_TRAIN_ARGS:-}" ]; then
+    read -r -a TRAIN_ARGS <<<"$QLORA_TRAIN_ARGS"
+else
+    TRAIN_ARGS=(--eval-split 0.1 --max-len 256 --batch 4 --grad-accum 2 --lr 1e-3 --epochs 2 --rank 16
+                --targets all-linear --eval-steps 20 --logging-steps 20 --save-steps 0)
+fi
+COMMON=(--model "$MODEL" --data "$DATA" "${TRAIN_ARGS[@]}" --threads 2)
 declare -A FINAL BASE
 run() { # name seed flags...
     local name=$1 seed=$2 out; shift 2
