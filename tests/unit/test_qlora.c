@@ -380,6 +380,28 @@ static void test_model_grads(void **state)
     tb_llama_free(d);
 }
 
+/* Overwrite 4-byte element idx of tensor `name` in DIR/model.safetensors with v; the
+ * tensor's dtype must be `want` unless that is TB_DTYPE_COUNT. */
+static void poke_raw(const char *dir, const char *name, tb_dtype want, int64_t idx, float v)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    tb_safetensors *st;
+    tb_error err;
+    assert_int_equal(tb_safetensors_open(&st, p, &err), TB_OK);
+    const tb_st_tensor *t = tb_safetensors_find(st, name);
+    assert_non_null(t);
+    if (want != TB_DTYPE_COUNT)
+        assert_int_equal(t->dtype, want);
+    uint64_t hlen = 0;
+    int fd = open(p, O_RDWR);
+    assert_true(fd >= 0);
+    assert_true(pread(fd, &hlen, 8, 0) == 8);
+    assert_true(pwrite(fd, &v, 4, (off_t)(8 + hlen + t->begin + 4 * (uint64_t)idx)) == 4);
+    close(fd);
+    tb_safetensors_close(st);
+}
+
 /* A hand-built -bnb-4bit checkpoint loads as stored and computes bit for bit what
  * quantize-at-load computes. */
 static void test_bnb_checkpoint(void **state)
@@ -405,43 +427,15 @@ static void test_bnb_checkpoint(void **state)
         tb_llama_free(q);
     }
     /* a broken companion is named */
-    char p[600];
-    snprintf(p, sizeof p, "%s/model.safetensors", path_in("bnb-dq"));
-    tb_safetensors *st;
+    poke_raw(path_in("bnb-dq"), "model.layers.1.mlp.up_proj.weight.nested_absmax", TB_DTYPE_COUNT, 0, INFINITY);
     tb_error err;
-    assert_int_equal(tb_safetensors_open(&st, p, &err), TB_OK);
-    const tb_st_tensor *t = tb_safetensors_find(st, "model.layers.1.mlp.up_proj.weight.nested_absmax");
-    assert_non_null(t);
-    uint64_t hlen;
-    int fd = open(p, O_RDWR);
-    assert_true(fd >= 0 && pread(fd, &hlen, 8, 0) == 8);
-    float inf = INFINITY;
-    assert_true(pwrite(fd, &inf, 4, (off_t)(8 + hlen + t->begin)) == 4);
-    close(fd);
-    tb_safetensors_close(st);
     tb_llama *m;
     assert_int_equal(tb_llama_load(&m, path_in("bnb-dq"), be, &err), TB_ERR_NUMERIC);
     assert_string_equal(err.field, "model.layers.1.mlp.up_proj.weight.nested_absmax");
 }
 
 /* Overwrite element idx of tensor `name` (F32 model) with v. */
-static void poke(const char *dir, const char *name, int64_t idx, float v)
-{
-    char p[600];
-    snprintf(p, sizeof p, "%s/model.safetensors", dir);
-    tb_safetensors *st;
-    tb_error err;
-    assert_int_equal(tb_safetensors_open(&st, p, &err), TB_OK);
-    const tb_st_tensor *t = tb_safetensors_find(st, name);
-    assert_non_null(t);
-    assert_int_equal(t->dtype, TB_DTYPE_F32);
-    uint64_t hlen;
-    int fd = open(p, O_RDWR);
-    assert_true(fd >= 0 && pread(fd, &hlen, 8, 0) == 8);
-    assert_true(pwrite(fd, &v, 4, (off_t)(8 + hlen + t->begin + 4 * (uint64_t)idx)) == 4);
-    close(fd);
-    tb_safetensors_close(st);
-}
+static void poke(const char *dir, const char *name, int64_t idx, float v) { poke_raw(dir, name, TB_DTYPE_F32, idx, v); }
 
 static void test_nonfinite_refused(void **state)
 {
