@@ -333,12 +333,7 @@ int tb_app_run(const tb_app_options *opts)
 {
     static tb_app app; /* large (session paths); one per process */
     memset(&app, 0, sizeof app);
-    if (opts && opts->no_demo) {
-        memset(&app.session, 0, sizeof app.session);
-        snprintf(app.session.runs_dir, sizeof app.session.runs_dir, "runs");
-    } else {
-        tb_session_defaults(&app.session);
-    }
+    tb_session_defaults(&app.session, !(opts && opts->no_demo));
     if (opts && opts->model_dir)
         snprintf(app.session.model_dir, sizeof app.session.model_dir, "%s", opts->model_dir);
     if (opts && opts->data_path)

@@ -16,12 +16,14 @@ static void set_if_exists(char *dst, size_t size, const char *rel)
         snprintf(dst, size, "%s", path);
 }
 
-void tb_session_defaults(tb_session *s)
+void tb_session_defaults(tb_session *s, bool demo)
 {
     memset(s, 0, sizeof *s);
+    snprintf(s->runs_dir, sizeof s->runs_dir, "runs");
+    if (!demo)
+        return;
     set_if_exists(s->model_dir, sizeof s->model_dir, "datasets/models/tunebench-demo");
     set_if_exists(s->data_path, sizeof s->data_path, "datasets/demo/train.jsonl");
     set_if_exists(s->eval_path, sizeof s->eval_path, "datasets/demo/eval.jsonl");
     set_if_exists(s->train_settings, sizeof s->train_settings, "datasets/demo/train_settings.json");
-    snprintf(s->runs_dir, sizeof s->runs_dir, "runs");
 }

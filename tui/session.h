@@ -3,6 +3,8 @@
 #ifndef TB_TUI_SESSION_H
 #define TB_TUI_SESSION_H
 
+#include <stdbool.h>
+
 typedef struct tb_session {
     char model_dir[4096];   /* Hugging Face model directory, "" when none */
     char data_path[4096];   /* training dataset */
@@ -11,7 +13,8 @@ typedef struct tb_session {
     char train_settings[4096]; /* JSON the Train form starts from (tui/train_form.h), "" none */
 } tb_session;
 
-/* Fill with the bundled demo paths that exist (source tree or next to the binary). */
-void tb_session_defaults(tb_session *s);
+/* Fill with the defaults: the runs folder "runs" and, with demo, the bundled demo paths
+ * that exist (source tree or next to the binary). */
+void tb_session_defaults(tb_session *s, bool demo);
 
 #endif

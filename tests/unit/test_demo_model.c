@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model_logits.h"
 #include "engine/core/fs.h"
 #include "engine/io/hf_model.h"
 #include "engine/model/llama.h"
@@ -301,21 +302,6 @@ static int load_golden(gcase *cases, int max)
     return n + 1;
 }
 
-/* Logits (T, V) of ids: full recompute, no cache. */
-static float *logits_of(tb_llama *m, const int32_t *ids, int64_t T)
-{
-    tb_llama_acts a;
-    tb_error err;
-    int64_t V = m->cfg.vocab_size;
-    assert_int_equal(tb_llama_acts_init(&a, m, 1, T, false, T, &err), TB_OK);
-    assert_int_equal(tb_llama_forward(m, &a, ids, 1, T, NULL, &err), TB_OK);
-    tb_llama_logits(m, &a, 0, T);
-    float *out = malloc((size_t)(T * V) * sizeof *out);
-    assert_int_equal(m->be->ops->download(m->be, out, a.logits, (size_t)(T * V), &err), TB_OK);
-    tb_llama_acts_free(&a);
-    return out;
-}
-
 /* Mean next-token cross-entropy (log-sum-exp in double) and greedy tokens, against the
  * reference; the text's ids against the golden's too. */
 static void test_reference_loss_and_greedy(void **state)
@@ -342,7 +328,7 @@ static void test_reference_loss_and_greedy(void **state)
         assert_int_equal((int)nid, g->n_ids);
         assert_memory_equal(ids, g->ids, nid * sizeof *ids);
         free(ids);
-        float *lg = logits_of(m, g->ids, g->n_ids);
+        float *lg = model_logits(m, g->ids, 1, g->n_ids, false);
         double sum = 0;
         for (int t = 0; t + 1 < g->n_ids; t++) {
             const float *r = lg + (size_t)t * (size_t)V;
@@ -362,7 +348,7 @@ static void test_reference_loss_and_greedy(void **state)
         memcpy(seq, g->ids, (size_t)g->n_ids * sizeof *seq);
         for (int k = 0; k < g->n_greedy; k++) {
             int64_t T = g->n_ids + k;
-            float *l = logits_of(m, seq, T);
+            float *l = model_logits(m, seq, 1, T, false);
             const float *r = l + (size_t)(T - 1) * (size_t)V;
             int32_t best = 0;
             for (int64_t v = 1; v < V; v++)

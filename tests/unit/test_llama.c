@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model_logits.h"
 #include "engine/io/safetensors.h"
 #include "engine/model/generate.h"
 #include "engine/model/llama.h"
@@ -68,21 +69,6 @@ static tb_llama *load_model(tb_backend *be, const char *name)
     return m;
 }
 
-/* Logits of rows [row0, row0 + rows) after a forward of ids (B, T). */
-static float *run_logits(tb_llama *m, const int32_t *ids, int64_t B, int64_t T, bool save)
-{
-    tb_llama_acts a;
-    tb_error err;
-    int64_t V = m->cfg.vocab_size;
-    assert_int_equal(tb_llama_acts_init(&a, m, B, T, save ? TB_ACTS_SAVE : TB_ACTS_INFERENCE, B * T, &err), TB_OK);
-    assert_int_equal(tb_llama_forward(m, &a, ids, B, T, NULL, &err), TB_OK);
-    tb_llama_logits(m, &a, 0, B * T);
-    float *out = malloc((size_t)(B * T * V) * sizeof *out);
-    assert_int_equal(m->be->ops->download(m->be, out, a.logits, (size_t)(B * T * V), &err), TB_OK);
-    tb_llama_acts_free(&a);
-    return out;
-}
-
 static double max_diff(const float *a, const float *b, size_t n)
 {
     double d = 0;
@@ -110,13 +96,13 @@ static void test_reference_logits(void **state)
         load_golden(&g, cases[c]);
         tb_llama *m = load_model(be_f32, cases[c]);
         assert_int_equal(m->cfg.vocab_size, g.V);
-        float *lg = run_logits(m, g.ids, 1, g.T, false);
+        float *lg = model_logits(m, g.ids, 1, g.T, false);
         check("logits vs reference, f32 compute", cases[c], max_diff(lg, g.logits, (size_t)(g.T * g.V)), 1e-4);
         free(lg);
         tb_llama_free(m);
         if (g.logits_bf16in) { /* bf16 weights in bf16 precision: oneDNN with bf16 activations */
             m = load_model(be_bf16, cases[c]);
-            lg = run_logits(m, g.ids, 1, g.T, false);
+            lg = model_logits(m, g.ids, 1, g.T, false);
             if (be_bf16->opt.precision == TB_PRECISION_BF16)
                 check("logits vs bf16-input reference, bf16", cases[c],
                       max_diff(lg, g.logits_bf16in, (size_t)(g.T * g.V)), 2e-3);
@@ -169,7 +155,7 @@ static void test_kv_cache_matches_full(void **state)
         golden g;
         load_golden(&g, cases[c]);
         tb_llama *m = load_model(be_f32, cases[c]);
-        float *full = run_logits(m, g.ids, 1, g.T, false);
+        float *full = model_logits(m, g.ids, 1, g.T, false);
         tb_llama_acts a;
         tb_kv_cache kv;
         tb_error err;
@@ -212,8 +198,8 @@ static void test_batch_and_saved_activations(void **state)
     int32_t *ids = malloc((size_t)(2 * T) * sizeof *ids);
     for (int64_t t = 0; t < T; t++)
         ids[t] = g.ids[t], ids[T + t] = g.ids[T - 1 - t];
-    float *both = run_logits(m, ids, 2, T, true);
-    float *one = run_logits(m, ids, 1, T, false), *two = run_logits(m, ids + T, 1, T, false);
+    float *both = model_logits(m, ids, 2, T, true);
+    float *one = model_logits(m, ids, 1, T, false), *two = model_logits(m, ids + T, 1, T, false);
     check("batch row 0 vs single, saved activations", "B=2,T=24", max_diff(both, one, (size_t)(T * V)), 1e-5);
     check("batch row 1 vs single, saved activations", "B=2,T=24", max_diff(both + T * V, two, (size_t)(T * V)), 1e-5);
     /* bad ids are refused with the field named */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model_logits.h"
 #include "engine/core/fs.h"
 #include "engine/io/hf_model.h"
 #include "engine/model/params.h"
@@ -273,19 +274,7 @@ static tb_llama *load(const char *dir, tb_quant_mode q)
 static const int32_t IDS[] = {3, 17, 95, 40, 41, 7, 0, 66, 12, 80, 5, 5, 59};
 enum { T = sizeof IDS / sizeof IDS[0] };
 
-static float *logits(tb_llama *m)
-{
-    tb_llama_acts a;
-    tb_error err;
-    int64_t V = m->cfg.vocab_size;
-    assert_int_equal(tb_llama_acts_init(&a, m, 1, T, TB_ACTS_INFERENCE, T, &err), TB_OK);
-    assert_int_equal(tb_llama_forward(m, &a, IDS, 1, T, NULL, &err), TB_OK);
-    tb_llama_logits(m, &a, 0, T);
-    float *out = malloc((size_t)(T * V) * sizeof *out);
-    assert_int_equal(be->ops->download(be, out, a.logits, (size_t)(T * V), &err), TB_OK);
-    tb_llama_acts_free(&a);
-    return out;
-}
+static float *logits(tb_llama *m) { return model_logits(m, IDS, 1, T, false); }
 
 static double max_rel(const float *a, const float *b, size_t n)
 {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model_logits.h"
 #include "engine/core/fs.h"
 #include "engine/model/params.h"
 #include "engine/train/health.h"
@@ -70,21 +71,6 @@ static void run_ok(tb_trainer *t)
         fail_msg("run: %s", err.message);
 }
 
-/* Logits of ids through m. */
-static float *logits(tb_llama *m, const int32_t *ids, int64_t T)
-{
-    tb_llama_acts a;
-    tb_error err;
-    int64_t V = m->cfg.vocab_size;
-    assert_int_equal(tb_llama_acts_init(&a, m, 1, T, TB_ACTS_INFERENCE, T, &err), TB_OK);
-    assert_int_equal(tb_llama_forward(m, &a, ids, 1, T, NULL, &err), TB_OK);
-    tb_llama_logits(m, &a, 0, T);
-    float *out = malloc((size_t)(T * V) * sizeof *out);
-    assert_int_equal(m->be->ops->download(m->be, out, a.logits, (size_t)(T * V), &err), TB_OK);
-    tb_llama_acts_free(&a);
-    return out;
-}
-
 static void test_lora_200_steps(void **state)
 {
     (void)state;
@@ -122,7 +108,7 @@ static void test_lora_200_steps(void **state)
 
     /* the written adapter reloads to the trained model's logits */
     int32_t ids[12] = {0, 37, 37, 37, 34, 75, 112, 117, 118, 116, 119, 101};
-    float *mine = logits(tb_trainer_model(t), ids, 12);
+    float *mine = model_logits(tb_trainer_model(t), ids, 1, 12, false);
     tb_backend *be;
     tb_llama *m2;
     tb_lora *lo;
@@ -132,7 +118,7 @@ static void test_lora_200_steps(void **state)
     assert_int_equal(tb_llama_load(&m2, model, be, &err), TB_OK);
     assert_int_equal(tb_lora_load_peft(&lo, p.adapter_path, &m2->cfg, be, false, &err), TB_OK);
     m2->lora = lo;
-    float *back = logits(m2, ids, 12);
+    float *back = model_logits(m2, ids, 1, 12, false);
     double d = 0;
     for (int i = 0; i < 12 * 320; i++)
         d = fmax(d, fabs((double)mine[i] - back[i]));
@@ -140,7 +126,7 @@ static void test_lora_200_steps(void **state)
     assert_true(d < 1e-6);
     /* and the adapter is not a no-op any more */
     m2->lora = NULL;
-    float *base = logits(m2, ids, 12);
+    float *base = model_logits(m2, ids, 1, 12, false);
     d = 0;
     for (int i = 0; i < 12 * 320; i++)
         d = fmax(d, fabs((double)base[i] - back[i]));
@@ -404,7 +390,7 @@ static void test_full_from_scratch_packed(void **state)
     snprintf(tokp, sizeof tokp, "%s/tokenizer.json", p.adapter_path);
     assert_true(tb_path_exists(tokp));
     int32_t ids[6] = {0, 37, 40, 41, 80, 90};
-    float *a = logits(tb_trainer_model(t), ids, 6), *b = logits(m2, ids, 6);
+    float *a = model_logits(tb_trainer_model(t), ids, 1, 6, false), *b = model_logits(m2, ids, 1, 6, false);
     double d = 0;
     for (int i = 0; i < 6 * 320; i++)
         d = fmax(d, fabs((double)a[i] - b[i]));
