@@ -3,7 +3,7 @@
 # Every TAP "ok"/"not ok" line is one case ("ok ... # SKIP" counts as neither); a suite
 # that failed without reporting a
 # failing case (crash, timeout, sanitizer abort) counts one more failure.
-# Prints the failing cases, then the last line: "N passed, N failed".
+# Prints the failing cases with their diagnosis lines, then the last line: "N passed, N failed".
 set -u
 log=${1:?usage: summarize.sh BUILD_DIR/meson-logs/testlog.json}
 if [ ! -s "$log" ]; then
@@ -19,7 +19,11 @@ jq -r -s '
     | (if ($ok + $bad) == 0 then (if $suite_ok then {p:1,f:0} else {p:0,f:1} end)
        else {p:$ok, f:($bad + (if ($suite_ok or $bad > 0) then 0 else 1 end))} end) as $c
     | $c + {name:$t.name, result:$t.result,
-            failing:(cases | map(select(test("^not ok "))))}
+            failing:(cases as $c | [range(0; $c | length) as $i
+                     | select($c[$i] | test("^not ok "))
+                     # the case and its "#" diagnosis lines (at most 25 of them)
+                     | $c[$i], ($c[$i + 1:] | (map(test("^#") | not) | index(true)) as $e
+                                | .[0:($e // length)][0:25][])])}
   ] as $all
   | ($all[] | select(.f > 0) | "FAILED \(.name) [\(.result)]" , (.failing[] | "  \(.)")),
     "\([$all[].p] | add) passed, \([$all[].f] | add) failed"

@@ -4,11 +4,16 @@ TAP_N=0
 TAP_FAILED=0
 
 tap_ok() {   # tap_ok NAME CONDITION-EXIT-STATUS
+    # "$(cmd; echo $?)" also captures what cmd printed: the status is the last line, the
+    # lines before it are the diagnosis, shown under a failure.
+    local status=${2##*$'\n'} diag=""
+    [ "$status" != "$2" ] && diag=${2%$'\n'*}
     TAP_N=$((TAP_N + 1))
-    if [ "$2" -eq 0 ]; then
+    if [ "$status" = 0 ]; then
         echo "ok $TAP_N - $1"
     else
         echo "not ok $TAP_N - $1"
+        [ -n "$diag" ] && printf '%s\n' "$diag" | sed 's/^\([^#]\)/# \1/'
         TAP_FAILED=$((TAP_FAILED + 1))
     fi
 }

@@ -505,22 +505,26 @@ static void draw(tb_screen *s, WINDOW *win, int h, int w)
 {
     eval_screen *e = (eval_screen *)s;
     int x = tb_draw_text(win, 0, 1, w - 2, TB_ROLE_LABEL, "Model ");
-    if (e->model_dir[0])
-        tb_draw_textf(win, 0, 1 + x, w - 2 - x, TB_ROLE_VALUE, "%s%s%s%s", e->model_dir, e->model_info[0] ? "  (" : "",
-                      e->model_info, e->model_info[0] ? ")" : "");
-    else
+    if (e->model_dir[0]) {
+        /* The model's shape matters more than where it lives: a long directory loses its
+         * head, never the "(llama, 2 layers, ...)" after it. */
+        char info[300] = "";
+        if (e->model_info[0])
+            snprintf(info, sizeof info, "  (%s)", e->model_info);
+        int avail = w - 2 - x, iw = tb_text_width(info);
+        int dw = avail - iw < 12 ? avail : avail - iw;
+        int dx = tb_draw_text_tail(win, 0, 1 + x, dw, TB_ROLE_VALUE, e->model_dir);
+        tb_draw_text(win, 0, 1 + x + dx, avail - dx, TB_ROLE_VALUE, info);
+    } else
         tb_draw_text(win, 0, 1 + x, w - 2 - x, TB_ROLE_DIM, "none (start with --model DIR)");
     /* prompt box */
     bool typing = e->focus == FOCUS_PROMPT;
     tb_draw_box(win, 1, 0, 3, w, typing ? TB_ROLE_ACCENT : TB_ROLE_BORDER,
                 typing ? "Prompt: Enter generates, Esc leaves" : "Prompt (i to type)");
-    const char *shown = e->prompt;
     int avail = w - 5;
-    while (tb_text_width(shown) > avail - 1 && *shown) /* keep the end visible */
-        shown++;
     tb_draw_text(win, 2, 1, 2, TB_ROLE_ACCENT, "> ");
-    int pw = tb_draw_text(win, 2, 3, avail, e->prompt_len ? TB_ROLE_VALUE : TB_ROLE_DIM,
-                          e->prompt_len ? shown : (typing ? "" : "type a question or an instruction"));
+    int pw = e->prompt_len ? tb_draw_text_tail(win, 2, 3, avail - 1, TB_ROLE_VALUE, e->prompt) /* keep the end visible */
+                           : tb_draw_text(win, 2, 3, avail, TB_ROLE_DIM, typing ? "" : "type a question or an instruction");
     if (typing)
         tb_draw_text(win, 2, 3 + (e->prompt_len ? pw : 0), 1, TB_ROLE_SELECTED, " ");
     int body_h = h - 6;

@@ -83,6 +83,24 @@ int tb_draw_textf(WINDOW *win, int y, int x, int w, tb_role role, const char *fm
     return tb_draw_text(win, y, x, w, role, buf);
 }
 
+int tb_draw_text_tail(WINDOW *win, int y, int x, int w, tb_role role, const char *s)
+{
+    if (w <= 0 || !s)
+        return 0;
+    if (tb_text_width(s) <= w)
+        return tb_draw_text(win, y, x, w, role, s);
+    /* Drop whole UTF-8 characters from the head until the rest and the mark fit. */
+    const char *p = s;
+    while (*p && tb_text_width(p) > w - 1) {
+        p++;
+        while ((*p & 0xC0) == 0x80)
+            p++;
+    }
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s%s", tb_term_utf8() ? "…" : "~", p);
+    return tb_draw_text(win, y, x, w, role, buf);
+}
+
 void tb_draw_fill(WINDOW *win, int y, int x, int w, tb_role role)
 {
     if (w <= 0)

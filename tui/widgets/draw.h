@@ -17,6 +17,9 @@ size_t tb_text_fit(const char *s, int cols);
 int tb_draw_text(WINDOW *win, int y, int x, int w, tb_role role, const char *s);
 int tb_draw_textf(WINDOW *win, int y, int x, int w, tb_role role, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Text in w columns keeping its end (a path, a line being typed): when too wide its head
+ * gives way to "…". Returns columns written. */
+int tb_draw_text_tail(WINDOW *win, int y, int x, int w, tb_role role, const char *s);
 /* Fill w columns of row y from x with spaces in a role. */
 void tb_draw_fill(WINDOW *win, int y, int x, int w, tb_role role);
 /* Word-wrapped paragraph in a w-column, at most max_lines rows (the last one ends with
