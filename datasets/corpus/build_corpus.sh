@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tunebench — build the pretraining corpus for the bundled base model from Debian packages.
 #
-#   datasets/corpus/build_corpus.sh [--update] [--holdout FILE] [OUT]
+#   datasets/corpus/build_corpus.sh [--update] [--holdout FILE] [--mix FILE] [OUT]
 #                                        (default OUT: datasets/corpus/out/corpus.txt)
 #
 # Two parts, plain UTF-8 text:
@@ -20,6 +20,10 @@
 # --holdout FILE moves the lines of every 400th WordNet synset of each part of speech (the
 # 200th, 600th, ...: about 290 synsets, 520 lines) out of OUT into FILE: general text the base
 # model never saw, for checking that fine-tuning keeps it (datasets/demo/general.txt).
+# --mix FILE also writes the text of the base model's last training phase: the WordNet part
+# whole and every third package description (the 1st, 4th, ...): mostly dictionary text, the
+# knowledge the demo's skill draws on, with enough descriptions kept that the model does not
+# forget them (datasets/models/tunebench-demo/README.md).
 # Descriptions are licensed per package: ship this script, not its output.
 # Writes OUT.manifest: size and sha256 of every input and of OUT.
 set -euo pipefail
@@ -27,10 +31,12 @@ export LC_ALL=C.UTF-8
 here=$(cd "$(dirname "$0")" && pwd)
 update=0
 holdout=
+mix=
 while [ $# -gt 0 ]; do
     case $1 in
     --update) update=1; shift ;;
     --holdout) holdout=${2:?--holdout needs a file}; shift 2 ;;
+    --mix) mix=${2:?--mix needs a file}; shift 2 ;;
     *) break ;;
     esac
 done
@@ -116,6 +122,10 @@ if [ -n "$holdout" ]; then
     cp "$tmp/held.txt" "$holdout.tmp"
     mv "$holdout.tmp" "$holdout"
 fi
+if [ -n "$mix" ]; then
+    { cat "$tmp/wordnet.txt"; awk 'BEGIN { RS = ""; ORS = "\n\n" } NR % 3 == 1' "$tmp/debian.txt"; } >"$mix.tmp"
+    mv "$mix.tmp" "$mix"
+fi
 
 {
     echo "# tunebench pretraining corpus: $(date -u +%Y-%m-%dT%H:%MZ), datasets/corpus/build_corpus.sh"
@@ -126,6 +136,9 @@ fi
     echo "part $(stat -c %s "$tmp/wordnet.txt") $(sha256sum "$tmp/wordnet.txt" | cut -d' ' -f1) wordnet-glosses ($(wc -l <"$tmp/wordnet.txt") lines)"
     echo "part $(stat -c %s "$tmp/debian.txt") $(sha256sum "$tmp/debian.txt" | cut -d' ' -f1) debian-descriptions ($(grep -c '^$' "$tmp/debian.txt") packages)"
     echo "output $(stat -c %s "$out") $(sha256sum "$out" | cut -d' ' -f1) $out"
+    if [ -n "$mix" ]; then
+        echo "mix $(stat -c %s "$mix") $(sha256sum "$mix" | cut -d' ' -f1) $mix (WordNet, every third description)"
+    fi
     if [ -n "$holdout" ]; then
         echo "holdout $(stat -c %s "$holdout") $(sha256sum "$holdout" | cut -d' ' -f1) $holdout ($(wc -l <"$holdout") lines, not in output)"
     fi

@@ -3,10 +3,9 @@
 # on the bundled dataset, a fixed seed and step count, lowers the eval loss on held-out
 # words against the base model, and greedy generation for a held-out word then follows the
 # "word (pos): gloss" format that the base model does not produce.
-# Measured (README "The demo"): 300 steps take the eval loss from 5.47 to 4.03 (-26%; 600
-# steps: -28%). The issue's bar is -30%; this test guards -20%, so a regression fails it
-# while the model as shipped passes. The adapter learns the format, not to copy the asked
-# word into it: the base never learned copying (full fine-tuning does not either).
+# Measured (README "The demo"): 500 steps take the eval loss from 5.31 to 3.63 (-31.7%;
+# seed 8: SEED8), past the issue's bar of -30%, which this test asserts. The adapter learns
+# the format, not to copy the asked word into it: the base never learned copying.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 TB=${TUNEBENCH:?set TUNEBENCH to the binary}
@@ -15,7 +14,7 @@ M=$ROOT/datasets/models/tunebench-demo
 DEMO=$ROOT/datasets/demo
 T=$(mktemp -d /tmp/tbdemolora.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-STEPS=${TB_DEMO_STEPS:-300}
+STEPS=${TB_DEMO_STEPS:-500}
 
 start=$(date +%s)
 "$TB" train --model "$M" --data "$DEMO/train.jsonl" --eval "$DEMO/eval.jsonl" --rank 16 --targets q,k,v,o \
@@ -30,8 +29,8 @@ final=$(sed -n "s/^eval at step $STEPS: loss \\([0-9.]*\\).*/\\1/p" "$T/log")
 first=$(sed -n 's/^step [0-9]*\/[0-9]*  epoch [0-9.]*  loss \([0-9.]*\).*/\1/p' "$T/log" | head -1)
 last=$(sed -n 's/^step [0-9]*\/[0-9]*  epoch [0-9.]*  loss \([0-9.]*\).*/\1/p' "$T/log" | tail -1)
 tap_diag "$STEPS steps in ${secs}s: eval loss $base -> $final, train loss $first -> $last"
-tap_ok "demo_lora/eval loss on held-out words at least 20% below the base model's ($base -> $final)" \
-    "$(awk -v b="$base" -v f="$final" 'BEGIN { exit !(b > 0 && f > 0 && f <= 0.8 * b) }'; echo $?)"
+tap_ok "demo_lora/eval loss on held-out words at least 30% below the base model's ($base -> $final)" \
+    "$(awk -v b="$base" -v f="$final" 'BEGIN { exit !(b > 0 && f > 0 && f <= 0.7 * b) }'; echo $?)"
 tap_ok "demo_lora/train loss falls ($first -> $last)" \
     "$(awk -v a="$first" -v z="$last" 'BEGIN { exit !(a > 0 && z > 0 && z < a) }'; echo $?)"
 
