@@ -66,6 +66,18 @@ tap_ok "tui/g without a model explains in a dialog" "$(tui_wait 'to generate tex
 tui_keys Enter q
 tap_ok "tui/q quits" "$(tui_wait 'TB-EXITED:0'; echo $?)"
 
+# A model directory longer than the line (CI's checkouts have such paths): its head gives
+# way to "…", the model's shape stays.
+LONG=$TMP/a-directory-name-long-enough-to-push-the-model-shape-off-an-80-column-line
+mkdir -p "$LONG" && ln -s "$M" "$LONG/llama_vocab320_f32"
+tui_start 80 24 "$TB" --model "$LONG/llama_vocab320_f32"
+tui_wait 'F1 Decide' >/dev/null
+tui_keys F6
+tap_ok "tui/a long model path keeps the model's shape in view" \
+    "$(tui_wait 'llama_vocab320_f32  (llama, 2 layers, D 32, V 320, f32)' && tui_wait 'Model …'; echo $?)"
+tui_keys q
+tap_ok "tui/q quits" "$(tui_wait 'TB-EXITED:0'; echo $?)"
+
 # ---- adapters, evaluation, actions
 cd "$TMP"
 "$TB" train --model "$M" --data "$D" --max-steps 20 --rank 4 --lr 5e-3 --out runs --skip-validation >/dev/null 2>&1

@@ -267,13 +267,8 @@ void tb_form_draw(tb_form *f, WINDOW *win, int y, int x, int h, int w, int label
             tb_draw_fill(win, y + row, vx - 1, vw + 1, sel ? TB_ROLE_SELECTED : TB_ROLE_NORMAL);
         }
         /* ...and long text (paths) shows its tail, the part that tells files apart. */
-        const char *shown = val;
-        if (tw > vw && vw > 0) {
-            while (*shown && tb_text_width(shown) > vw)
-                shown++;
-        }
-        tb_draw_text(win, y + row, vx, vw,
-                     sel ? TB_ROLE_SELECTED : (fd->disabled ? TB_ROLE_DIM : TB_ROLE_VALUE), shown);
+        tb_draw_text_tail(win, y + row, vx, vw, sel ? TB_ROLE_SELECTED : (fd->disabled ? TB_ROLE_DIM : TB_ROLE_VALUE),
+                          val);
     }
 }
 

@@ -161,8 +161,5 @@ void tb_pathentry_draw(const tb_pathentry *p, WINDOW *win, int y, int x, int w, 
     /* Long paths show their tail: the part that tells files apart. */
     char shown[4200];
     snprintf(shown, sizeof shown, "%s%s", p->text, focused ? "_" : "");
-    const char *s = shown;
-    while (*s && tb_text_width(s) > w - 1)
-        s++;
-    tb_draw_text(win, y, x, w, focused ? TB_ROLE_SELECTED : TB_ROLE_VALUE, s);
+    tb_draw_text_tail(win, y, x, w - 1, focused ? TB_ROLE_SELECTED : TB_ROLE_VALUE, shown);
 }
