@@ -81,6 +81,7 @@ void tb_train_form_set(tb_train_form *tf, const tb_train_options *o)
     f[TF_ACCUM].ival = (long)o->grad_accum;
     f[TF_MAX_LEN].ival = (long)o->max_len;
     f[TF_CKPT].choice = o->checkpointing;
+    f[TF_GROUP].choice = o->group_by_length;
     f[TF_EVAL_SPLIT].dval = o->eval_split;
     f[TF_EVAL_STEPS].ival = (long)o->eval_steps;
     f[TF_LOG_STEPS].ival = (long)o->logging_steps;
@@ -123,6 +124,8 @@ void tb_train_form_init(tb_train_form *tf, const tb_session *s)
     f[TF_ACCUM] = integer("Grad accum", 1, 4096, 1, "micro-batches per optimizer step");
     f[TF_MAX_LEN] = integer("Max length", 0, 1L << 20, 64, "tokens per example; 0: min(1024, context)");
     f[TF_CKPT] = choice("Grad checkpoint", onoff_names, 2, "recompute layers in backward: less memory, slower");
+    f[TF_GROUP] = choice("Group by length", onoff_names, 2,
+                         "batch rows of similar length: less padding, faster; the train loss then saw-tooths");
     f[TF_H_CADENCE] = heading("Eval, logging, saving");
     f[TF_EVAL_SPLIT] = real("Eval split", 0, 0.5, 0.05, "%g", "share of the rows held out (no eval file)");
     f[TF_EVAL_STEPS] = integer("Eval steps", 0, 1L << 40, 10, "eval loss every N steps; 0: only at the end");
@@ -169,6 +172,7 @@ tb_status tb_train_form_get(const tb_train_form *tf, const char *runs_dir, tb_tr
     o->grad_accum = f[TF_ACCUM].ival;
     o->max_len = f[TF_MAX_LEN].ival;
     o->checkpointing = f[TF_CKPT].choice == 1;
+    o->group_by_length = f[TF_GROUP].choice == 1;
     o->eval_split = o->eval[0] ? 0 : f[TF_EVAL_SPLIT].dval; /* the field is disabled then */
     o->eval_steps = f[TF_EVAL_STEPS].ival;
     o->logging_steps = f[TF_LOG_STEPS].ival;
@@ -277,7 +281,7 @@ int tb_train_form_field_of(const char *flag)
         {"model", TF_MODEL}, {"tokenizer", TF_MODEL}, {"data", TF_DATA}, {"eval", TF_EVAL}, {"mode", TF_MODE},
         {"rank", TF_RANK}, {"alpha", TF_ALPHA}, {"targets", TF_TARGETS}, {"dropout", TF_DROPOUT}, {"lr", TF_LR},
         {"schedule", TF_SCHEDULE}, {"warmup-ratio", TF_WARMUP}, {"epochs", TF_EPOCHS}, {"max-steps", TF_MAX_STEPS},
-        {"batch", TF_BATCH}, {"grad-accum", TF_ACCUM}, {"max-len", TF_MAX_LEN}, {"eval-split", TF_EVAL_SPLIT},
+        {"batch", TF_BATCH}, {"grad-accum", TF_ACCUM}, {"max-len", TF_MAX_LEN}, {"no-group-by-length", TF_GROUP}, {"eval-split", TF_EVAL_SPLIT},
         {"eval-steps", TF_EVAL_STEPS}, {"logging-steps", TF_LOG_STEPS}, {"save-steps", TF_SAVE_STEPS},
         {"seed", TF_SEED}, {"backend", TF_BACKEND}, {"--backend", TF_BACKEND},
     };

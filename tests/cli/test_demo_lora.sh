@@ -3,9 +3,11 @@
 # on the bundled dataset, a fixed seed and step count, lowers the eval loss on held-out
 # words against the base model, and greedy generation for a held-out word then follows the
 # "word (pos): gloss" format that the base model does not produce.
-# Measured (README "The demo"): 500 steps take the eval loss from 5.31 to 3.63 (-31.7%;
-# seed 8: 3.62, -31.8%), past the issue's bar of -30%, which this test asserts. The adapter learns
-# the format, not to copy the asked word into it: the base never learned copying.
+# Measured (README "The demo"): 300 steps take the eval loss from 5.31 to 3.59 (-32.4%),
+# past the issue's bar of -30%, which this test asserts. The demo's settings turn off
+# length-grouped batches: on this dataset they make single-task batches and cost a third of
+# the gain (-26% at 300 steps with them). The adapter learns the format, not to copy the
+# asked word into it: the base never learned copying.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 TB=${TUNEBENCH:?set TUNEBENCH to the binary}
@@ -14,11 +16,11 @@ M=$ROOT/datasets/models/tunebench-demo
 DEMO=$ROOT/datasets/demo
 T=$(mktemp -d /tmp/tbdemolora.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-STEPS=${TB_DEMO_STEPS:-500}
+STEPS=${TB_DEMO_STEPS:-300}
 
 start=$(date +%s)
 "$TB" train --model "$M" --data "$DEMO/train.jsonl" --eval "$DEMO/eval.jsonl" --rank 16 --targets q,k,v,o \
-    --lr 3e-3 --batch 16 --grad-accum 1 --warmup-steps 10 --max-steps "$STEPS" --eval-steps "$STEPS" \
+    --lr 3e-3 --batch 16 --grad-accum 1 --no-group-by-length --warmup-steps 10 --max-steps "$STEPS" --eval-steps "$STEPS" \
     --logging-steps 20 --save-steps 0 --seed 7 --threads 2 --out "$T/runs" >"$T/log" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))

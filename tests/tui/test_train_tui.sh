@@ -26,7 +26,7 @@ field() {
     for ((k = 0; k < $1; k++)); do keys+=(Down); done
     tui_keys "${keys[@]}"
 }
-F_RANK=5 F_LR=9 F_MAX_STEPS=13 F_EVAL_STEPS=19
+F_RANK=5 F_LR=9 F_MAX_STEPS=13 F_EVAL_STEPS=20
 
 tui_start 100 30 "$TB" --model "$MODEL" --data "$DATA" --runs "$W/runs"
 tui_wait 'F4 Train' >/dev/null

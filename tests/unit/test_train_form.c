@@ -66,6 +66,7 @@ static void test_defaults_are_engine_defaults(void **state)
     assert_int_equal(o.grad_accum, e.grad_accum);
     assert_int_equal(o.max_len, e.max_len);
     assert_int_equal(o.checkpointing, e.checkpointing);
+    assert_int_equal(o.group_by_length, e.group_by_length);
     assert_int_equal(o.eval_steps, e.eval_steps);
     assert_int_equal(o.save_steps, e.save_steps);
     assert_int_equal(o.seed, e.seed);
@@ -128,7 +129,8 @@ static void test_round_trip(void **state)
     snprintf(o.name, sizeof o.name, "my run");
     o.rank = 8, o.alpha = 5, o.dropout = 0.05, o.lr = 1e-3, o.targets = TB_LORA_TARGETS_ALL;
     o.schedule = TB_SCHED_LINEAR, o.warmup_ratio = 0.1, o.epochs = 2, o.max_steps = 123, o.batch = 2;
-    o.grad_accum = 8, o.max_len = 128, o.checkpointing = true, o.eval_split = 0.2, o.eval_steps = 7;
+    o.grad_accum = 8, o.max_len = 128, o.checkpointing = true, o.group_by_length = false;
+    o.eval_split = 0.2, o.eval_steps = 7;
     o.logging_steps = 3, o.save_steps = 40, o.seed = 7;
     snprintf(o.backend, sizeof o.backend, "auto");
     tb_train_form_set(&tf, &o);
