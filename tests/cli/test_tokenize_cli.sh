@@ -100,4 +100,32 @@ tap_check "tokenizer-train/names --vocab-size" grep -q -- "--vocab-size" "$tmp/e
 "$TB" tokenizer-train --corpus "$tmp/none.txt" --vocab-size 300 --out "$tmp/t2.json" >/dev/null 2>"$tmp/err"; rc=$?
 tap_eq "tokenizer-train/missing corpus exits 2" "$rc" 2
 tap_check "tokenizer-train/names the corpus" grep -q "$tmp/none.txt" "$tmp/err"
+
+# pretrain: a tiny model from random weights on that corpus with that tokenizer: a complete
+# Hugging Face directory comes out, the loss falls, generate loads it; bad flags name pretrain.
+cat >"$tmp/config.json" <<'JSON'
+{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 300, "hidden_size": 32,
+ "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1,
+ "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu",
+ "tie_word_embeddings": true, "initializer_range": 0.02, "bos_token_id": 0, "eos_token_id": 0}
+JSON
+(cd "$tmp" && "$TB" pretrain --config config.json --tokenizer tok.json --corpus corpus.txt --max-len 32 --batch 4 \
+    --grad-accum 1 --warmup-steps 2 --max-steps 30 --logging-steps 1 --eval-split 0.1 --eval-steps 30 \
+    --save-steps 10 --seed 3 --threads 1 --out runs >pretrain.out 2>&1); rc=$?
+tap_eq "pretrain/exit 0" "$rc" 0
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$tmp/pretrain.out" | tail -5
+for f in config.json model.safetensors tokenizer.json tokenizer_config.json generation_config.json; do
+    tap_check "pretrain/the model directory has $f" test -s "$tmp/runs/1/model/$f"
+done
+tap_check "pretrain/bf16 weights by default" jq -e '.architectures == ["LlamaForCausalLM"] and .torch_dtype == "bfloat16"' \
+    "$tmp/runs/1/model/config.json"
+first=$(sed -n 's/^step 1\/30 .* loss \([0-9.]*\).*/\1/p' "$tmp/pretrain.out")
+last=$(sed -n 's/^step 30\/30 .* loss \([0-9.]*\).*/\1/p' "$tmp/pretrain.out")
+tap_ok "pretrain/the loss falls ($first -> $last)" \
+    "$(awk -v a="$first" -v z="$last" 'BEGIN { exit !(a > 0 && z > 0 && z < a - 0.5) }'; echo $?)"
+out=$("$TB" generate --model "$tmp/runs/1/model" --prompt "the cat" --max-new 4 --threads 1 2>&1); rc=$?
+tap_eq "pretrain/generate loads the model ($out)" "$rc" 0
+(cd "$tmp" && "$TB" pretrain --config config.json --tokenizer tok.json --corpus corpus.txt --lr abc >/dev/null 2>err); rc=$?
+tap_eq "pretrain/bad --lr exits 2" "$rc" 2
+tap_check "pretrain/the message names pretrain, not train" grep -q "^tunebench pretrain: --lr: 'abc'" "$tmp/err"
 tap_done

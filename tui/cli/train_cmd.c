@@ -12,6 +12,10 @@
 #include "tui/cli/cli.h"
 #include "tui/cli/commands.h"
 
+/* "train", or "pretrain" when that command runs this one with its defaults: messages name
+ * the command the person typed. */
+static const char *cmd_name = "train";
+
 static tb_trainer *g_trainer;
 
 static void on_signal(int sig)
@@ -102,7 +106,7 @@ static const struct option opts[] = {
 static bool copy(const char *flag, char *dst, size_t size, const char *arg)
 {
     if (strlen(arg) >= size) {
-        fprintf(stderr, "tunebench train: %s: too long\n", flag);
+        fprintf(stderr, "tunebench %s: %s: too long\n", cmd_name, flag);
         return false;
     }
     snprintf(dst, size, "%s", arg);
@@ -112,13 +116,13 @@ static bool copy(const char *flag, char *dst, size_t size, const char *arg)
 #define LONG(flag, lo, hi, dst)                                                \
     do {                                                                       \
         long v_;                                                               \
-        if (!tb_cli_parse_long("train", flag, optarg, lo, hi, &v_))            \
+        if (!tb_cli_parse_long(cmd_name, flag, optarg, lo, hi, &v_))            \
             return false;                                                      \
         (dst) = v_;                                                            \
     } while (0)
 #define DBL(flag, lo, hi, dst)                                                 \
     do {                                                                       \
-        if (!tb_cli_parse_double("train", flag, optarg, lo, hi, &(dst)))       \
+        if (!tb_cli_parse_double(cmd_name, flag, optarg, lo, hi, &(dst)))       \
             return false;                                                      \
     } while (0)
 
@@ -145,13 +149,13 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
         else if (strcmp(optarg, "qlora") == 0)
             o->mode = TB_TRAIN_QLORA_DQ; /* the QLoRA paper's storage unless --quant nf4 */
         else {
-            fprintf(stderr, "tunebench train: --mode: '%s' is not lora, qlora or full\n", optarg);
+            fprintf(stderr, "tunebench %s: --mode: '%s' is not lora, qlora or full\n", cmd_name, optarg);
             return false;
         }
         return true;
     case O_QUANT:
         if (!tb_quant_mode_parse(optarg, quant)) {
-            fprintf(stderr, "tunebench train: --quant: '%s' is not none, nf4 or nf4-dq\n", optarg);
+            fprintf(stderr, "tunebench %s: --quant: '%s' is not none, nf4 or nf4-dq\n", cmd_name, optarg);
             return false;
         }
         *quant_given = true;
@@ -162,38 +166,38 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
     case O_RSLORA: o->rslora = true; return true;
     case O_TARGETS:
         if (tb_lora_targets_parse(optarg, &o->targets, &err) != TB_OK) {
-            fprintf(stderr, "tunebench train: --targets: %s\n", err.message);
+            fprintf(stderr, "tunebench %s: --targets: %s\n", cmd_name, err.message);
             return false;
         }
         return true;
     case O_TEMPLATE:
         if (!tb_template_parse(optarg, &o->template_kind)) {
-            fprintf(stderr, "tunebench train: --template: '%s' is not alpaca, chatml, llama3 or plain\n", optarg);
+            fprintf(stderr, "tunebench %s: --template: '%s' is not alpaca, chatml, llama3 or plain\n", cmd_name, optarg);
             return false;
         }
         return true;
     case O_FORMAT:
         if (!tb_format_parse(optarg, &o->format)) {
-            fprintf(stderr, "tunebench train: --format: '%s' is not jsonl, json or csv\n", optarg);
+            fprintf(stderr, "tunebench %s: --format: '%s' is not jsonl, json or csv\n", cmd_name, optarg);
             return false;
         }
         return true;
     case O_SCHEDULE:
         if (!tb_schedule_parse(optarg, &o->schedule)) {
-            fprintf(stderr, "tunebench train: --schedule: '%s' is not constant, linear or cosine\n", optarg);
+            fprintf(stderr, "tunebench %s: --schedule: '%s' is not constant, linear or cosine\n", cmd_name, optarg);
             return false;
         }
         return true;
     case O_SAVE_DTYPE:
         if (!tb_dtype_parse_short(optarg, &o->save_dtype) ||
             (o->save_dtype != TB_DTYPE_F32 && o->save_dtype != TB_DTYPE_BF16 && o->save_dtype != TB_DTYPE_F16)) {
-            fprintf(stderr, "tunebench train: --save-dtype: '%s' is not f32, bf16 or f16\n", optarg);
+            fprintf(stderr, "tunebench %s: --save-dtype: '%s' is not f32, bf16 or f16\n", cmd_name, optarg);
             return false;
         }
         return true;
     case O_PRECISION:
         if (strcmp(optarg, "f32") && strcmp(optarg, "bf16")) {
-            fprintf(stderr, "tunebench train: --precision: '%s' is not f32 or bf16\n", optarg);
+            fprintf(stderr, "tunebench %s: --precision: '%s' is not f32 or bf16\n", cmd_name, optarg);
             return false;
         }
         o->be.precision = strcmp(optarg, "bf16") == 0 ? TB_PRECISION_BF16 : TB_PRECISION_F32;
@@ -227,7 +231,7 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
     case O_FAULT_NAN: {
         long a = 0, n = 1;
         if (sscanf(optarg, "%ld:%ld", &a, &n) < 1 || a < 1 || n < 1) {
-            fprintf(stderr, "tunebench train: --fault-nan-step: STEP[:COUNT]\n");
+            fprintf(stderr, "tunebench %s: --fault-nan-step: STEP[:COUNT]\n", cmd_name);
             return false;
         }
         o->fault_nan_step = a, o->fault_nan_count = n;
@@ -276,7 +280,7 @@ static void on_update(void *ctx, const tb_train_update *u)
         break;
     case TB_UPD_EVENT:
         if (strcmp(u->event->level, "info") != 0 || !quiet)
-            fprintf(stderr, "tunebench train: %s: %s\n", u->event->level, u->event->message);
+            fprintf(stderr, "tunebench %s: %s: %s\n", cmd_name, u->event->level, u->event->message);
         break;
     case TB_UPD_CHECKPOINT:
         if (!quiet)
@@ -291,6 +295,7 @@ int tb_cmd_train(int argc, char **argv) { return tb_cli_train(argc, argv, NULL, 
 
 int tb_cli_train(int argc, char **argv, char *result, size_t result_size)
 {
+    cmd_name = argc > 0 && strcmp(argv[0], "pretrain") == 0 ? "pretrain" : "train";
     if (result && result_size)
         result[0] = '\0';
     tb_train_options o;
@@ -307,24 +312,24 @@ int tb_cli_train(int argc, char **argv, char *result, size_t result_size)
             return TB_EXIT_OK;
         }
         if (c == '?' || c == ':') {
-            fprintf(stderr, "tunebench train: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            fprintf(stderr, "tunebench %s: unknown or incomplete option '%s'\n", cmd_name, argv[optind - 1]);
             return TB_EXIT_USAGE;
         }
         if (!parse_opt(c, &o, &resume, &quiet, &quant, &quant_given))
             return TB_EXIT_USAGE;
     }
     if (optind < argc) {
-        fprintf(stderr, "tunebench train: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "tunebench %s: unexpected argument '%s'\n", cmd_name, argv[optind]);
         return TB_EXIT_USAGE;
     }
     /* --quant picks QLoRA's storage: with lora (or no --mode) it makes the run QLoRA */
     if (quant != TB_QUANT_NONE && o.mode == TB_TRAIN_FULL) {
-        fprintf(stderr, "tunebench train: --quant: full fine-tuning trains every weight in f32; NF4 is for QLoRA "
-                        "(--mode qlora)\n");
+        fprintf(stderr, "tunebench %s: --quant: full fine-tuning trains every weight in f32; NF4 is for QLoRA "
+                        "(--mode qlora)\n", cmd_name);
         return TB_EXIT_USAGE;
     }
     if (quant_given && quant == TB_QUANT_NONE && o.mode != TB_TRAIN_FULL && o.mode != TB_TRAIN_LORA) {
-        fprintf(stderr, "tunebench train: --quant none contradicts --mode qlora (use --mode lora)\n");
+        fprintf(stderr, "tunebench %s: --quant none contradicts --mode qlora (use --mode lora)\n", cmd_name);
         return TB_EXIT_USAGE;
     }
     if (quant != TB_QUANT_NONE)
@@ -333,7 +338,7 @@ int tb_cli_train(int argc, char **argv, char *result, size_t result_size)
     tb_error_clear(&err);
     tb_trainer *t;
     if (tb_trainer_create(&t, &o, resume, on_update, &quiet, &err) != TB_OK) {
-        tb_cli_print_error("train", &err);
+        tb_cli_print_error(cmd_name, &err);
         return TB_EXIT_USAGE;
     }
     const tb_train_options *eff = tb_trainer_options(t);
@@ -372,7 +377,7 @@ int tb_cli_train(int argc, char **argv, char *result, size_t result_size)
     tb_trainer_progress(t, &p);
     int rc = TB_EXIT_OK;
     if (st != TB_OK) {
-        tb_cli_print_error("train", &err);
+        tb_cli_print_error(cmd_name, &err);
         rc = TB_EXIT_FINDINGS;
     } else {
         if (p.message[0])
