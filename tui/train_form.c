@@ -281,8 +281,9 @@ int tb_train_form_field_of(const char *flag)
         {"model", TF_MODEL}, {"tokenizer", TF_MODEL}, {"data", TF_DATA}, {"eval", TF_EVAL}, {"mode", TF_MODE},
         {"rank", TF_RANK}, {"alpha", TF_ALPHA}, {"targets", TF_TARGETS}, {"dropout", TF_DROPOUT}, {"lr", TF_LR},
         {"schedule", TF_SCHEDULE}, {"warmup-ratio", TF_WARMUP}, {"epochs", TF_EPOCHS}, {"max-steps", TF_MAX_STEPS},
-        {"batch", TF_BATCH}, {"grad-accum", TF_ACCUM}, {"max-len", TF_MAX_LEN}, {"no-group-by-length", TF_GROUP}, {"eval-split", TF_EVAL_SPLIT},
-        {"eval-steps", TF_EVAL_STEPS}, {"logging-steps", TF_LOG_STEPS}, {"save-steps", TF_SAVE_STEPS},
+        {"batch", TF_BATCH}, {"grad-accum", TF_ACCUM}, {"max-len", TF_MAX_LEN}, {"no-group-by-length", TF_GROUP},
+        {"eval-split", TF_EVAL_SPLIT}, {"eval-steps", TF_EVAL_STEPS}, {"logging-steps", TF_LOG_STEPS},
+        {"save-steps", TF_SAVE_STEPS},
         {"seed", TF_SEED}, {"backend", TF_BACKEND}, {"--backend", TF_BACKEND},
     };
     if (!flag)

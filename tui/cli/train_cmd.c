@@ -12,8 +12,8 @@
 #include "tui/cli/cli.h"
 #include "tui/cli/commands.h"
 
-/* "train", or "pretrain" when that command runs this one with its defaults: messages name
- * the command the person typed. */
+/* The command the person typed ("train", or "pretrain", which runs this one with its
+ * defaults): messages name it. */
 static const char *cmd_name = "train";
 
 static tb_trainer *g_trainer;
@@ -116,13 +116,13 @@ static bool copy(const char *flag, char *dst, size_t size, const char *arg)
 #define LONG(flag, lo, hi, dst)                                                \
     do {                                                                       \
         long v_;                                                               \
-        if (!tb_cli_parse_long(cmd_name, flag, optarg, lo, hi, &v_))            \
+        if (!tb_cli_parse_long(cmd_name, flag, optarg, lo, hi, &v_))           \
             return false;                                                      \
         (dst) = v_;                                                            \
     } while (0)
 #define DBL(flag, lo, hi, dst)                                                 \
     do {                                                                       \
-        if (!tb_cli_parse_double(cmd_name, flag, optarg, lo, hi, &(dst)))       \
+        if (!tb_cli_parse_double(cmd_name, flag, optarg, lo, hi, &(dst)))      \
             return false;                                                      \
     } while (0)
 
@@ -172,7 +172,8 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
         return true;
     case O_TEMPLATE:
         if (!tb_template_parse(optarg, &o->template_kind)) {
-            fprintf(stderr, "tunebench %s: --template: '%s' is not alpaca, chatml, llama3 or plain\n", cmd_name, optarg);
+            fprintf(stderr, "tunebench %s: --template: '%s' is not alpaca, chatml, llama3 or plain\n", cmd_name,
+                    optarg);
             return false;
         }
         return true;
@@ -184,7 +185,8 @@ static bool parse_opt(int c, tb_train_options *o, const char **resume, bool *qui
         return true;
     case O_SCHEDULE:
         if (!tb_schedule_parse(optarg, &o->schedule)) {
-            fprintf(stderr, "tunebench %s: --schedule: '%s' is not constant, linear or cosine\n", cmd_name, optarg);
+            fprintf(stderr, "tunebench %s: --schedule: '%s' is not constant, linear or cosine\n", cmd_name,
+                    optarg);
             return false;
         }
         return true;
@@ -295,7 +297,7 @@ int tb_cmd_train(int argc, char **argv) { return tb_cli_train(argc, argv, NULL, 
 
 int tb_cli_train(int argc, char **argv, char *result, size_t result_size)
 {
-    cmd_name = argc > 0 && strcmp(argv[0], "pretrain") == 0 ? "pretrain" : "train";
+    cmd_name = argc > 0 ? argv[0] : "train";
     if (result && result_size)
         result[0] = '\0';
     tb_train_options o;
@@ -324,8 +326,9 @@ int tb_cli_train(int argc, char **argv, char *result, size_t result_size)
     }
     /* --quant picks QLoRA's storage: with lora (or no --mode) it makes the run QLoRA */
     if (quant != TB_QUANT_NONE && o.mode == TB_TRAIN_FULL) {
-        fprintf(stderr, "tunebench %s: --quant: full fine-tuning trains every weight in f32; NF4 is for QLoRA "
-                        "(--mode qlora)\n", cmd_name);
+        fprintf(stderr,
+                "tunebench %s: --quant: full fine-tuning trains every weight in f32; NF4 is for QLoRA (--mode qlora)\n",
+                cmd_name);
         return TB_EXIT_USAGE;
     }
     if (quant_given && quant == TB_QUANT_NONE && o.mode != TB_TRAIN_FULL && o.mode != TB_TRAIN_LORA) {

@@ -523,10 +523,13 @@ static void draw(tb_screen *s, WINDOW *win, int h, int w)
                 typing ? "Prompt: Enter generates, Esc leaves" : "Prompt (i to type)");
     int avail = w - 5;
     tb_draw_text(win, 2, 1, 2, TB_ROLE_ACCENT, "> ");
-    int pw = e->prompt_len ? tb_draw_text_tail(win, 2, 3, avail - 1, TB_ROLE_VALUE, e->prompt) /* keep the end visible */
-                           : tb_draw_text(win, 2, 3, avail, TB_ROLE_DIM, typing ? "" : "type a question or an instruction");
+    int pw = 0;
+    if (e->prompt_len) /* the end stays visible: it is where typing happens */
+        pw = tb_draw_text_tail(win, 2, 3, avail - 1, TB_ROLE_VALUE, e->prompt);
+    else if (!typing)
+        tb_draw_text(win, 2, 3, avail, TB_ROLE_DIM, "type a question or an instruction");
     if (typing)
-        tb_draw_text(win, 2, 3 + (e->prompt_len ? pw : 0), 1, TB_ROLE_SELECTED, " ");
+        tb_draw_text(win, 2, 3 + pw, 1, TB_ROLE_SELECTED, " ");
     int body_h = h - 6;
     if (e->focus == FOCUS_ADAPTER) {
         tb_draw_box(win, 1, 0, 3, w, TB_ROLE_ACCENT, "Adapter directory: Tab completes, Enter loads, Esc cancels");

@@ -87,18 +87,18 @@ int tb_draw_text_tail(WINDOW *win, int y, int x, int w, tb_role role, const char
 {
     if (w <= 0 || !s)
         return 0;
-    if (tb_text_width(s) <= w)
+    int width = tb_text_width(s);
+    if (width <= w)
         return tb_draw_text(win, y, x, w, role, s);
-    /* Drop whole UTF-8 characters from the head until the rest and the mark fit. */
+    /* Drop whole characters from the head until the rest fits beside the mark. */
     const char *p = s;
-    while (*p && tb_text_width(p) > w - 1) {
-        p++;
-        while ((*p & 0xC0) == 0x80)
-            p++;
+    while (*p && width > w - 1) {
+        int cw;
+        p += next_char(p, &cw);
+        width -= cw;
     }
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s%s", tb_term_utf8() ? "…" : "~", p);
-    return tb_draw_text(win, y, x, w, role, buf);
+    int m = tb_draw_text(win, y, x, 1, role, tb_term_utf8() ? "…" : "~");
+    return m + tb_draw_text(win, y, x + m, w - m, role, p);
 }
 
 void tb_draw_fill(WINDOW *win, int y, int x, int w, tb_role role)
